@@ -47,6 +47,11 @@ def to_persian_digits(text: str) -> str:
     return text.translate(_TO_PERSIAN_DIGITS)
 
 
+def has_diacritics(text: str) -> bool:
+    """Whether a text carries harakat (a vocalised spelling)."""
+    return bool(_DIACRITICS.search(text))
+
+
 def normalize_fa(text: object) -> object:
     """Normalise Persian text for display and storage.
 

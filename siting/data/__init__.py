@@ -1,0 +1,5 @@
+"""Loading and validating Amayesh's inputs (see :mod:`siting.data.dataset`)."""
+
+from siting.data.dataset import EMBEDDED, Dataset, data_fingerprint, load_dataset, summary
+
+__all__ = ["EMBEDDED", "Dataset", "data_fingerprint", "load_dataset", "summary"]

@@ -1,0 +1,147 @@
+"""Reading tables and GIS layers with codes kept as text.
+
+Every reader returns the frame together with the offset that turns a
+0-based frame position into the row number a planner sees (spreadsheet row
+for CSV, feature number for GIS layers).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pyproj
+from pyproj.exceptions import CRSError
+
+from siting.errors import DataError, Problem
+
+GIS_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb", ".parquet")
+TABLE_SUFFIXES = (".csv",) + GIS_SUFFIXES
+WGS84 = pyproj.CRS.from_epsg(4326)
+# Iran's extent with a margin: a layer whose coordinates fall outside after
+# reprojection has a wrong or garbled CRS.
+IRAN_BOUNDS = (43.0, 24.0, 64.5, 40.5)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A frame read from a file, with what is needed to report its rows."""
+
+    frame: pd.DataFrame
+    path: Path
+    row_offset: int  # add to a 0-based position to get the row a planner sees
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def row(self, position: int) -> int:
+        return int(position) + self.row_offset
+
+
+def find_file(folder: Path, stem: str) -> Path | None:
+    """The first file named ``stem`` with a supported suffix in ``folder``."""
+    for suffix in TABLE_SUFFIXES:
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def read_table(path: Path) -> Table:
+    """Read a CSV or GIS file; text stays text (codes keep leading zeros).
+
+    GIS layers are checked for a declared, known CRS whose coordinates fall in
+    Iran, and reprojected to EPSG:4326 with a warning when they use another CRS.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError([Problem(str(path), "file not found")])
+    if path.suffix.lower() == ".csv":
+        try:
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+            )
+        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+            raise DataError([Problem(path.name, f"cannot be read as UTF-8 CSV: {exc}")]) from None
+        frame.columns = [str(c).strip() for c in frame.columns]
+        return Table(frame, path, row_offset=2)
+    if path.suffix.lower() not in GIS_SUFFIXES:
+        raise DataError([Problem(path.name, f"unsupported file type '{path.suffix}'")])
+    return _read_layer(path)
+
+
+def _read_layer(path: Path) -> Table:
+    problems: list[Problem] = []
+    try:
+        if path.suffix.lower() == ".parquet":
+            frame = gpd.read_parquet(path)
+        else:
+            frame = gpd.read_file(path, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
+        raise DataError([Problem(path.name, f"cannot be read as a GIS layer: {exc}")]) from None
+    declared = _declared_geojson_crs(path) if path.suffix.lower() in (".geojson", ".json") else None
+    if declared is not None:
+        try:
+            frame = frame.set_crs(pyproj.CRS.from_user_input(declared), allow_override=True)
+        except CRSError:
+            raise DataError(
+                [Problem(path.name, f"the declared CRS '{declared}' is not a known coordinate reference system")]
+            ) from None
+    if frame.crs is None:
+        raise DataError(
+            [Problem(path.name, "has no CRS (for a Shapefile: the .prj file is missing); expected EPSG:4326")]
+        )
+    if not frame.crs.equals(WGS84) and not _is_crs84(frame.crs):
+        problems.append(
+            Problem(path.name, f"reprojected from {frame.crs.to_string()} to EPSG:4326", severity="warning")
+        )
+        frame = frame.to_crs(WGS84)
+    if len(frame) and not _inside_iran(frame):
+        raise DataError(
+            [
+                Problem(
+                    path.name,
+                    f"coordinates fall outside Iran under the declared CRS {frame.crs.to_string()}: "
+                    "the CRS is wrong or garbled (expected EPSG:4326 longitude/latitude)",
+                )
+            ]
+        )
+    frame = frame.set_crs(WGS84, allow_override=True)
+    for column in frame.columns:
+        if column != frame.geometry.name and pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].astype(object)
+    return Table(frame, path, row_offset=1, problems=tuple(problems))
+
+
+_CRS_MEMBER = re.compile(r'"crs"\s*:\s*\{.*?"name"\s*:\s*"([^"]*)"', re.S)
+
+
+def _declared_geojson_crs(path: Path) -> str | None:
+    """The CRS name a GeoJSON file declares (GDAL silently ignores a garbled one)."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        head = handle.read(65536)
+    match = _CRS_MEMBER.search(head)
+    if match is None:
+        return None
+    name = match.group(1)
+    return "OGC:CRS84" if name.endswith("CRS84") else name
+
+
+def _is_crs84(crs: pyproj.CRS) -> bool:
+    return crs.to_string() in ("OGC:CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84")
+
+
+def _inside_iran(frame: gpd.GeoDataFrame) -> bool:
+    valid = frame.geometry[~frame.geometry.is_empty & frame.geometry.notna()]
+    if valid.empty:
+        return True
+    minx, miny, maxx, maxy = valid.total_bounds
+    west, south, east, north = IRAN_BOUNDS
+    return minx >= west and miny >= south and maxx <= east and maxy <= north
+
