@@ -28,8 +28,9 @@ SAATY_RANDOM_INDEX: tuple[float, ...] = (
     1.45, 1.49, 1.51, 1.48, 1.56, 1.57, 1.59,
 )  # fmt: skip
 DEFAULT_MAX_CR = 0.1
-# Relative tolerance on a[i, j] * a[j, i] == 1; admits fractions typed as 0.33.
-RECIPROCAL_TOLERANCE = 0.01
+# Relative tolerance on a[i, j] * a[j, i] == 1. Fractions typed to two decimals
+# are off by up to 4 % (0.13 for 1/8); a mistyped judgement is off far more.
+RECIPROCAL_TOLERANCE = 0.05
 # How many offending entries an error message lists.
 _LISTED = 5
 
@@ -323,7 +324,7 @@ def ahp_weights(
     ------
     WeightsError
         If the matrix is not square, has a non-positive entry, a diagonal entry
-        other than 1 or a pair that is not reciprocal (within 1 %), has more than
+        other than 1 or a pair that is not reciprocal (within 5 %), has more than
         15 indicators, or (when ``check``) its CR exceeds ``max_cr``; the last
         message names the most inconsistent judgements.
     """

@@ -1,0 +1,1 @@
+"""The ``amayesh`` command line: one group, a module per subcommand (in the style of ``rio``)."""

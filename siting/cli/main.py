@@ -1,0 +1,20 @@
+"""The ``amayesh`` command group."""
+
+from __future__ import annotations
+
+import click
+
+from siting import __version__
+from siting.cli.data import data
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="amayesh")
+def cli() -> None:
+    """Amayesh (آمایش): spatial planning of Iran's government service counter offices.
+
+    The data flows one way: data → score → plan → site → export.
+    """
+
+
+cli.add_command(data)

@@ -1,0 +1,63 @@
+"""Options shared by subcommands, and the error handling every command uses."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from siting.errors import AmayeshError, DataError
+
+data_option = click.option(
+    "--data",
+    "data",
+    default="embedded",
+    show_default=True,
+    metavar="PATH",
+    help="Data source: 'embedded' (GeoNames default, built on first use, no network), a folder in the official "
+    "layout of shared/data/iran, or a folder in the data contract (docs/data-contract.md), optionally with "
+    "registers (offices, applications, industrial_parks) and an amayesh.yaml manifest.",
+)
+vintage_option = click.option(
+    "--vintage",
+    type=click.Choice(["1395", "1400"]),
+    default="1395",
+    show_default=True,
+    help="County boundaries: 1395 census counties, or current 1400 counties with 1395 figures apportioned by area "
+    "(estimates; official layout only).",
+)
+out_option = click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder. It must not exist or be empty; it is written completely or not at all.",
+)
+replace_option = click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace a non-empty output folder; the old one is kept beside it as NAME.previous-<time>.",
+)
+
+
+def reports_errors(command: Callable) -> Callable:
+    """Turn Amayesh errors into messages on stderr and a non-zero exit, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except DataError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            errors = sum(p.severity == "error" for p in exc.problems)
+            click.echo(f"amayesh: {errors} problem(s) in the input data; nothing was written.", err=True)
+            sys.exit(2)
+        except AmayeshError as exc:
+            click.echo(f"amayesh: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
