@@ -67,8 +67,7 @@ class HighsSolver:
         h = highspy.Highs()
         self._configure(h)
         A = model.A.tocsr()
-        inf = highspy.kHighsInf
-        bounds = [np.where(np.isfinite(b), b, np.sign(b) * inf).astype(np.float64)
+        bounds = [np.ascontiguousarray(b, dtype=np.float64)  # ±inf is HiGHS's infinity
                   for b in (model.col_lower, model.col_upper, model.row_lower, model.row_upper)]
         has_int = bool(model.integer.any())
         args = [

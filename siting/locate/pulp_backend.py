@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import highspy
 import pulp
 
 from siting.locate.mip import OPTIMAL_GAP, MipModel, MipOutcome, clean_solution, relative_gap
@@ -77,9 +78,14 @@ class PulpSolver:
             x, objective = None, float("nan")
         bound = float("nan")
         highs = getattr(prob, "solverModel", None)
-        if highs is not None and hasattr(highs, "getInfo") and model.integer.any():
-            b = float(highs.getInfo().mip_dual_bound)
-            bound = b if np.isfinite(b) else float("nan")
+        if highs is not None and hasattr(highs, "getInfo") and model.integer.any() and x is not None:
+            # PuLP may hand HiGHS the negated objective without its constant: translate the
+            # gap between HiGHS's incumbent and bound, not the raw bound
+            info = highs.getInfo()
+            diff = float(info.mip_dual_bound) - float(info.objective_function_value)
+            flipped = (highs.getObjectiveSense() == highspy.ObjSense.kMaximize) != model.maximize
+            if np.isfinite(diff):
+                bound = objective - diff if flipped else objective + diff
         if sol == pulp.LpSolutionOptimal:
             if not np.isfinite(bound):
                 bound = objective

@@ -1,0 +1,31 @@
+# Two commands a fresh machine needs (Python 3.11 as python3; PuLP 3.3 there, PuLP 4 on 3.12):
+#   make plan   installs into .venv and runs the main job on the embedded default data
+#   make test   installs into .venv (with test extras) and runs the test suite
+PYTHON ?= python3
+VENV ?= .venv
+PIP_FLAGS ?= --quiet --disable-pip-version-check
+OUT ?= runs/default
+PYTEST_ARGS ?=
+
+.PHONY: plan test install test-py312 clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+plan: $(VENV)/.installed
+	$(VENV)/bin/amayesh data check
+
+test: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
+
+# The same suite on Python 3.12 with PuLP 4 (used by .ci/run).
+test-py312:
+	$(MAKE) test PYTHON=$${PYTHON312:-/root/.pyenv/versions/3.12.1/bin/python} VENV=.venv312
+
+clean:
+	rm -rf $(VENV) .venv312 .pytest_cache .hypothesis
