@@ -47,7 +47,9 @@ def _indicator_values(values: pd.DataFrame, indicators: Sequence[str], given_for
     listed = set(indicators)
     unlisted = [f"{name!r}" for name in values.columns if name not in listed]
     if unlisted:
-        raise WeightsError(f"Column(s) with no {given_for}: {_listing(unlisted)}. Give one or drop the column.")
+        raise WeightsError(
+            f"Column(s) with no {given_for}: {_listing(unlisted)}. Give one or drop the column."
+        )
     if values.empty:
         raise WeightsError("The data has no rows: at least one unit is needed.")
     if values.index.has_duplicates:
@@ -58,9 +60,13 @@ def _indicator_values(values: pd.DataFrame, indicators: Sequence[str], given_for
     if bad.any():
         rows, cols = np.nonzero(bad)
         shown = [
-            f"{values.columns[j]!r} at row {values.index[i]!r} ({values.iat[i, j]!r})" for i, j in zip(rows, cols)
+            f"{values.columns[j]!r} at row {values.index[i]!r} ({values.iat[i, j]!r})"
+            for i, j in zip(rows, cols)
         ]
-        raise WeightsError(f"Indicator values must be finite numbers (missing values are not filled in): {_listing(shown)}.")
+        raise WeightsError(
+            "Indicator values must be finite numbers (missing values are not filled in): "
+            f"{_listing(shown)}."
+        )
     return numbers
 
 
@@ -80,7 +86,9 @@ def _aligned_weights(weights: Mapping[str, float] | pd.Series, columns: pd.Index
         raise WeightsError(f"Indicator column(s) missing from the data: {_listing(missing)}.")
     unweighted = [f"{name!r}" for name in columns if name not in normalised.index]
     if unweighted:
-        raise WeightsError(f"Column(s) with no weight: {_listing(unweighted)}. Give 0 to ignore an indicator.")
+        raise WeightsError(
+            f"Column(s) with no weight: {_listing(unweighted)}. Give 0 to ignore an indicator."
+        )
     return normalised.reindex(columns).to_numpy()
 
 
@@ -132,12 +140,9 @@ def normalize(
         result = np.where(std > 0, z, 0.0)
     elif method == "standard":
         standard = _standards(standards, numbers)
-        negative = x < 0
-        if negative.any():
-            rows, cols = np.nonzero(negative)
-            shown = [f"{numbers.columns[j]!r} at row {numbers.index[i]!r} ({x[i, j]:g})" for i, j in zip(rows, cols)]
-            raise WeightsError(f"Standard-based normalisation needs non-negative values: {_listing(shown)}.")
-        with np.errstate(divide="ignore"):
+        _refuse_negative(numbers, "Standard-based normalisation")
+        # s / x overflows to inf for a tiny cost value; the cap makes that 1.
+        with np.errstate(divide="ignore", over="ignore"):
             share = np.where(benefit, x / standard, standard / x)
         result = np.minimum(np.where(~benefit & (x == 0), 1.0, share), 1.0)
     else:
@@ -145,15 +150,30 @@ def normalize(
     return pd.DataFrame(result, index=numbers.index, columns=numbers.columns)
 
 
+def _refuse_negative(numbers: pd.DataFrame, needed_by: str) -> None:
+    """Ratio-based methods need non-negative values; name each offending cell."""
+    rows, cols = np.nonzero(numbers.to_numpy() < 0)
+    if len(rows):
+        shown = [
+            f"{numbers.columns[j]!r} at row {numbers.index[i]!r} ({numbers.iat[i, j]:g})"
+            for i, j in zip(rows, cols)
+        ]
+        raise WeightsError(f"{needed_by} needs non-negative indicator values: {_listing(shown)}.")
+
+
 def _standards(standards: Mapping[str, float] | None, numbers: pd.DataFrame) -> np.ndarray:
     """Standards in column order; each must be a positive finite number."""
     if standards is None:
-        raise WeightsError("Standard-based normalisation needs a standard for every indicator; none were given.")
+        raise WeightsError(
+            "Standard-based normalisation needs a standard for every indicator; none were given."
+        )
     missing = [f"{name!r}" for name in numbers.columns if name not in standards]
     if missing:
         raise WeightsError(f"No standard given for indicator(s): {_listing(missing)}.")
-    standard = pd.to_numeric(pd.Series({name: standards[name] for name in numbers.columns}, dtype=object), errors="coerce")
-    bad = [f"{name!r} = {standards[name]!r}" for name in standard.index[~(standard > 0) | ~np.isfinite(standard)]]
+    given = pd.Series({name: standards[name] for name in numbers.columns}, dtype=object)
+    standard = pd.to_numeric(given, errors="coerce").astype(float)
+    invalid = ~(standard > 0) | ~np.isfinite(standard)
+    bad = [f"{name!r} = {given[name]!r}" for name in standard.index[invalid]]
     if bad:
         raise WeightsError(f"Standards must be positive numbers: {_listing(bad)}.")
     return standard.to_numpy(dtype=float)
@@ -197,11 +217,7 @@ def topsis(
     benefit = _benefit_mask(direction, numbers.columns)
     w = _aligned_weights(weights, numbers.columns)
     x = numbers.to_numpy()
-    negative = x < 0
-    if negative.any():
-        rows, cols = np.nonzero(negative)
-        shown = [f"{numbers.columns[j]!r} at row {numbers.index[i]!r} ({x[i, j]:g})" for i, j in zip(rows, cols)]
-        raise WeightsError(f"TOPSIS needs non-negative indicator values: {_listing(shown)}.")
+    _refuse_negative(numbers, "TOPSIS")
     norm = np.sqrt((x**2).sum(axis=0))
     weighted = np.divide(x, norm, out=np.zeros_like(x), where=norm > 0) * w
     best, worst = weighted.max(axis=0), weighted.min(axis=0)
@@ -223,7 +239,8 @@ def _finite_scores(scores: pd.Series) -> np.ndarray:
     numbers = pd.to_numeric(scores, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(numbers)
     if bad.any():
-        raise WeightsError(f"Scores must be finite numbers; missing or invalid for {_listing([repr(label) for label in scores.index[bad]])}.")
+        shown = [repr(label) for label in scores.index[bad]]
+        raise WeightsError(f"Scores must be finite numbers; missing or invalid for {_listing(shown)}.")
     return numbers
 
 
@@ -303,9 +320,8 @@ def tiers(
             "use 'natural_breaks' or fewer tiers."
         )
     codes = np.asarray(classifier.yb, dtype=int)
-    return pd.Series(
-        pd.Categorical.from_codes(codes, categories=list(labels), ordered=True), index=scores.index, name="tier"
-    )
+    tier = pd.Categorical.from_codes(codes, categories=list(labels), ordered=True)
+    return pd.Series(tier, index=scores.index, name="tier")
 
 
 def _perturbed_weights(
@@ -334,7 +350,9 @@ def _perturbed_weights(
         draws[:, positive] = rng.dirichlet(concentration * w, size=n_draws)
     elif method == "uniform":
         if spread >= 1:
-            raise WeightsError(f"With uniform noise spread must be below 1 (weights stay positive); got {spread:g}.")
+            raise WeightsError(
+                f"With uniform noise spread must be below 1 (weights stay positive); got {spread:g}."
+            )
         noisy = weights * rng.uniform(1 - spread, 1 + spread, size=(n_draws, len(weights)))
         draws = noisy / noisy.sum(axis=1, keepdims=True)
     else:

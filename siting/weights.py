@@ -35,7 +35,8 @@ RECIPROCAL_TOLERANCE = 0.05
 _LISTED = 5
 
 
-@dataclass(frozen=True)
+# eq=False: field-wise == on pandas objects is ambiguous, so results compare by identity.
+@dataclass(frozen=True, eq=False)
 class AhpResult:
     """Weights derived from one pairwise comparison matrix.
 
@@ -68,7 +69,7 @@ class AhpResult:
     judgements: pd.DataFrame
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GroupAhpResult:
     """Weights of a group of stakeholders, and how far they disagree.
 
@@ -209,7 +210,9 @@ def _format_judgement(value: float) -> str:
     return f"1/{1 / value:.3g}"
 
 
-def _comparison_matrix(matrix: ArrayLike | pd.DataFrame, labels: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:
+def _comparison_matrix(
+    matrix: ArrayLike | pd.DataFrame, labels: Sequence[str] | None
+) -> tuple[np.ndarray, list[str]]:
     """Validate a pairwise comparison matrix; return it as floats with its labels."""
     if labels is not None and len(set(labels)) != len(labels):
         raise WeightsError(f"Indicator labels must be unique; got {list(labels)}.")
@@ -227,7 +230,9 @@ def _comparison_matrix(matrix: ArrayLike | pd.DataFrame, labels: Sequence[str] |
             )
         matrix = matrix.loc[labels, labels]
     if labels is None:
-        raise WeightsError("Indicator labels are needed for a comparison matrix given without row/column names.")
+        raise WeightsError(
+            "Indicator labels are needed for a comparison matrix given without row/column names."
+        )
     labels = [str(name) for name in labels]
     try:
         values = np.asarray(matrix, dtype=float)
@@ -240,7 +245,9 @@ def _comparison_matrix(matrix: ArrayLike | pd.DataFrame, labels: Sequence[str] |
     if n == 0:
         raise WeightsError("The comparison matrix is empty: at least one indicator is needed.")
     if n != len(labels):
-        raise WeightsError(f"The comparison matrix is {n} × {n} but {len(labels)} indicator labels were given.")
+        raise WeightsError(
+            f"The comparison matrix is {n} × {n} but {len(labels)} indicator labels were given."
+        )
     if n > len(SAATY_RANDOM_INDEX):
         raise WeightsError(
             f"AHP is limited to {len(SAATY_RANDOM_INDEX)} indicators (Saaty's random index table); "
@@ -257,7 +264,9 @@ def _comparison_matrix(matrix: ArrayLike | pd.DataFrame, labels: Sequence[str] |
     off_diagonal = ~np.isclose(np.diag(values), 1.0, rtol=0, atol=RECIPROCAL_TOLERANCE)
     if off_diagonal.any():
         shown = [f"{labels[i]!r} = {values[i, i]:g}" for i in np.nonzero(off_diagonal)[0]]
-        raise WeightsError(f"An indicator compared with itself must be 1; the diagonal has {_listing(shown)}.")
+        raise WeightsError(
+            f"An indicator compared with itself must be 1; the diagonal has {_listing(shown)}."
+        )
     product = values * values.T
     not_reciprocal = np.triu(np.abs(product - 1.0) > RECIPROCAL_TOLERANCE, k=1)
     if not_reciprocal.any():
@@ -342,9 +351,9 @@ def ahp_weights(
     if check and consistency_ratio > max_cr:
         worst = judgements.head(3)
         shown = "; ".join(
-            f"{row!r} over {column!r}: judged {_format_judgement(given)}, "
-            f"consistent with the weights ≈ {_format_judgement(consistent)}"
-            for row, column, given, consistent in zip(worst["row"], worst["column"], worst["given"], worst["consistent"])
+            f"{pair.row!r} over {pair.column!r}: judged {_format_judgement(pair.given)}, "
+            f"consistent with the weights ≈ {_format_judgement(pair.consistent)}"
+            for pair in worst.itertuples()
         )
         raise WeightsError(
             f"The AHP judgements are too inconsistent: consistency ratio CR = {consistency_ratio:.3f} "

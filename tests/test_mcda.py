@@ -233,9 +233,9 @@ def test_tiers_custom_labels_and_k():
 
 @pytest.mark.parametrize("method", ["quantiles", "natural_breaks"])
 def test_equal_scores_share_a_tier(method):
-    scores = pd.Series([0.2, 0.5, 0.5, 0.5, 0.9, 0.1, 0.7], index=list("abcdefg"))
+    scores = pd.Series([0.2, 0.5, 0.5, 0.9, 0.1, 0.7, 0.3, 0.8, 0.6], index=list("abcdefghi"))
     result = tiers(scores, method)
-    assert result["b"] == result["c"] == result["d"]
+    assert result["b"] == result["c"]
 
 
 def test_tiers_refuse_too_few_distinct_scores():
@@ -262,7 +262,8 @@ def test_tiers_refuse_bad_arguments():
 
 def sensitivity_data() -> tuple[pd.DataFrame, dict[str, float]]:
     rng = np.random.default_rng(7)
-    normalized = pd.DataFrame(rng.random((12, 3)), columns=["a", "b", "c"], index=[f"county{i:02d}" for i in range(12)])
+    counties = [f"county{i:02d}" for i in range(12)]
+    normalized = pd.DataFrame(rng.random((12, 3)), columns=["a", "b", "c"], index=counties)
     return normalized, {"a": 0.5, "b": 0.3, "c": 0.2}
 
 
@@ -274,7 +275,8 @@ def test_sensitivity_is_seeded_and_consistent(method):
     pd.testing.assert_frame_equal(result, again)
     # Each draw puts exactly top_k units in the top k.
     assert result["top_k_share"].sum() == pytest.approx(4)
-    assert ((result["rank_p05"] <= result["median_rank"]) & (result["median_rank"] <= result["rank_p95"])).all()
+    assert (result["rank_p05"] <= result["median_rank"]).all()
+    assert (result["median_rank"] <= result["rank_p95"]).all()
     pd.testing.assert_series_equal(result["score"], weighted_sum(normalized, weights))
     pd.testing.assert_series_equal(result["rank"], rank_scores(result["score"]))
     assert list(result.index) == list(normalized.index)
@@ -339,7 +341,8 @@ def scoring_problems(draw):
     cells = st.floats(0, 1000, allow_nan=False, allow_infinity=False)
     values = np.array(draw(st.lists(cells, min_size=n_units * n_indicators, max_size=n_units * n_indicators)))
     columns = [f"x{j}" for j in range(n_indicators)]
-    data = pd.DataFrame(values.reshape(n_units, n_indicators), columns=columns, index=[f"u{i}" for i in range(n_units)])
+    units = [f"u{i}" for i in range(n_units)]
+    data = pd.DataFrame(values.reshape(n_units, n_indicators), columns=columns, index=units)
     direction = {c: draw(st.sampled_from(["benefit", "cost"])) for c in columns}
     weights = {c: draw(st.floats(0, 1)) for c in columns}
     assume(sum(weights.values()) > 0)
