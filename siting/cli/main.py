@@ -6,6 +6,7 @@ import click
 
 from siting import __version__
 from siting.cli.data import data
+from siting.cli.score import score
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,3 +19,4 @@ def cli() -> None:
 
 
 cli.add_command(data)
+cli.add_command(score)

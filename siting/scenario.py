@@ -1,0 +1,172 @@
+"""Scenario files: one YAML file says what to score, how to weigh it and how to plan.
+
+Validated with pydantic; every error names the field (``weights.method``) and
+the file. ``data/scenarios/default.yaml`` documents every field by example and
+the README lists them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from siting.errors import ScenarioError
+
+PROJECT_DATA = Path(__file__).resolve().parents[1] / "data"
+DEFAULT_SCENARIO = PROJECT_DATA / "scenarios" / "default.yaml"
+DEFAULT_CATALOGUE = PROJECT_DATA / "indicators.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Registers(_Strict):
+    """Where the office register and applications come from when the data has none."""
+
+    synthetic_seed: int | None = Field(1393, description="Generate SYNTHETIC registers with this seed when the data brings none; null: none.")
+
+
+class AhpSettings(_Strict):
+    indicators: list[str]
+    matrix: list[list[float]] | None = None
+    stakeholders: dict[str, list[list[float]]] | None = None
+    max_cr: float = 0.1
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "AhpSettings":
+        if (self.matrix is None) == (self.stakeholders is None):
+            raise ValueError("give either 'matrix' (one AHP matrix) or 'stakeholders' (group AHP), not both or neither")
+        return self
+
+
+class WeightSettings(_Strict):
+    method: Literal["direct", "rank_order_centroid", "rank_sum", "ahp", "group_ahp"] = "rank_order_centroid"
+    values: dict[str, float] | None = Field(None, description="direct weights by indicator id")
+    ranks: dict[str, float] | None = Field(None, description="ranks by indicator id (1 = most important)")
+    ahp: AhpSettings | None = None
+
+    @model_validator(mode="after")
+    def _inputs_present(self) -> "WeightSettings":
+        if self.method == "direct" and not self.values:
+            raise ValueError("method 'direct' needs 'values'")
+        if self.method in ("ahp", "group_ahp") and self.ahp is None:
+            raise ValueError(f"method '{self.method}' needs an 'ahp' block")
+        return self
+
+
+class NeedSettings(_Strict):
+    urban_residents_per_office: float = Field(8000, gt=0)
+    rural_residents_per_office: float = Field(6000, gt=0)
+    min_target_per_unit: int = Field(1, ge=0, description="every populated unit needs at least this many offices")
+
+
+class SensitivitySettings(_Strict):
+    draws: int = Field(1000, ge=0)
+    spread: float = Field(0.2, gt=0)
+    top_k: int = Field(50, ge=1)
+    seed: int = 7
+
+
+class TierSettings(_Strict):
+    method: Literal["quantiles", "natural_breaks"] = "quantiles"
+    k: int = Field(3, ge=2, le=9)
+
+
+class ProvinceFloor(_Strict):
+    """Province floors: explicit licence counts, or each listed province's share of the national gap."""
+
+    mode: Literal["gap_share", "explicit"] = "gap_share"
+    provinces: list[str] | None = Field(None, description="province codes (gap_share); null: the deprived tier's provinces")
+    fraction: float = Field(1.0, gt=0, le=1)
+    licences: dict[str, int] | None = None
+
+
+class Lock(_Strict):
+    urban: int | None = Field(None, ge=0)
+    rural: int | None = Field(None, ge=0)
+    total: int | None = Field(None, ge=0)
+
+
+class PlanSettings(_Strict):
+    level: Literal["auto", "county", "province"] = "auto"
+    budget_licences: int | None = Field(2000, ge=0)
+    budget_mode: Literal["exact", "at_most"] = "exact"
+    loan_budget_rials: float | None = Field(None, ge=0)
+    cost_urban_rials: float = Field(200e6, gt=0)
+    cost_rural_rials: float = Field(200e6, gt=0)
+    saturation_slack: float | None = Field(0.1, ge=0)
+    min_catchment_urban: float | None = Field(5000, ge=0)
+    min_catchment_rural: float | None = Field(3000, ge=0)
+    province_floor: ProvinceFloor | None = None
+    province_ceiling_share: float | None = Field(0.15, gt=0, le=1)
+    rural_share_min: float | None = Field(0.3, ge=0, le=1)
+    enforce_parks: bool = True
+    locks: dict[str, Lock] = Field(default_factory=dict)
+    solver: Literal["highs", "cbc"] = "highs"
+    time_limit_seconds: float | None = Field(60, gt=0)
+    mip_gap: float | None = Field(None, ge=0)
+    # Application screening (meetings 5 and 9, resolutions of 1390/11/8)
+    no_transfer_years: int = 5
+    open_within_months: int = 6
+    licence_years: int = 3
+
+
+class Scenario(_Strict):
+    """A scoring and planning scenario."""
+
+    name: str = "scenario"
+    name_fa: str | None = None
+    description: str | None = None
+    data: str | None = Field(None, description="data source; the --data option overrides it")
+    level: Literal["auto", "county", "province"] = "auto"
+    registers: Registers = Registers()
+    catalogue: str = Field("default", description="'default' or a path to an indicator catalogue YAML")
+    indicators: list[str] = Field(..., min_length=1)
+    indicator_params: dict[str, dict] = Field(default_factory=dict)
+    allow_speculative_indicators: bool = False
+    weights: WeightSettings = WeightSettings()
+    normalization: Literal["minmax", "zscore", "standard"] = "minmax"
+    standards: dict[str, float] = Field(default_factory=dict, description="override catalogue standards")
+    aggregation: Literal["weighted_sum", "topsis"] = "weighted_sum"
+    missing_values: Literal["median", "refuse"] = "median"
+    tiers: TierSettings = TierSettings()
+    need: NeedSettings = NeedSettings()
+    sensitivity: SensitivitySettings = SensitivitySettings()
+    plan: PlanSettings = PlanSettings()
+
+    @field_validator("indicators")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        duplicates = sorted({v for v in value if value.count(v) > 1})
+        if duplicates:
+            raise ValueError(f"indicators listed twice: {duplicates}")
+        return value
+
+
+def _format_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  {where}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def load_scenario(path: str | Path | None = None) -> tuple[Scenario, Path]:
+    """Read and validate a scenario file (the default scenario when ``path`` is None)."""
+    path = Path(path) if path is not None else DEFAULT_SCENARIO
+    if not path.exists():
+        raise ScenarioError(f"scenario file {path} not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path}: a scenario is a YAML mapping of fields")
+    try:
+        return Scenario.model_validate(raw), path
+    except ValidationError as exc:
+        raise ScenarioError(f"{path}: invalid scenario:\n{_format_errors(exc)}") from None
