@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 plan: $(VENV)/.installed
-	$(VENV)/bin/amayesh data check
+	$(VENV)/bin/amayesh plan --out $(OUT) --replace
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)

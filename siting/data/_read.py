@@ -97,6 +97,7 @@ def _read_layer(path: Path) -> Table:
         raise DataError(
             [Problem(path.name, "has no CRS (for a Shapefile: the .prj file is missing); expected EPSG:4326")]
         )
+    source_crs = frame.crs.to_string()
     if not frame.crs.equals(WGS84) and not _is_crs84(frame.crs):
         problems.append(
             Problem(path.name, f"reprojected from {frame.crs.to_string()} to EPSG:4326", severity="warning")
@@ -107,7 +108,7 @@ def _read_layer(path: Path) -> Table:
             [
                 Problem(
                     path.name,
-                    f"coordinates fall outside Iran under the declared CRS {frame.crs.to_string()}: "
+                    f"coordinates fall outside Iran under the declared CRS {source_crs}: "
                     "the CRS is wrong or garbled (expected EPSG:4326 longitude/latitude)",
                 )
             ]

@@ -146,7 +146,7 @@ def geometries(table: Table, max_area_change: float = 0.01) -> tuple[pd.Series, 
         # make_valid may return a collection with stray lines or points: keep the polygonal part.
         repaired = shapely.make_valid(geometry[invalid].to_numpy())
         polys = np.array([_polygonal_part(g) for g in repaired], dtype=object)
-        before = geometry[invalid].area.to_numpy()
+        before = shapely.area(geometry[invalid].to_numpy())
         after = shapely.area(polys)
         change = np.abs(after - np.abs(before)) / np.maximum(np.abs(before), 1e-12)
         safe = change <= max_area_change

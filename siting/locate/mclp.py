@@ -1,0 +1,356 @@
+"""Maximal covering location problem (MCLP) with existing offices, rules, must-cover and capacities.
+
+Formulation (uncapacitated; Church & ReVelle 1974), after the reductions of
+:mod:`siting.locate.reduce`::
+
+    maximise    Σ_g W_g z_g + W_0
+    subject to  z_g − Σ_{j ∈ N_g} y_j ≤ 0      for every merged demand group g
+                Σ_j y_j ≤ p
+                z_g = 1                         for must-cover groups
+                y_j ∈ {0, 1},  0 ≤ z_g ≤ 1
+
+``W_0`` is the population already covered by existing offices (dropped rows);
+groups are demand points with identical coverage sets (weights summed); ``j``
+ranges over allowed candidate sites that survive column dominance. ``z`` need
+not be integer: for integer ``y`` the optimum sets ``z_g = min(1, Σ y)``. The
+budget is ``≤ p`` because reductions may leave fewer than ``p`` useful sites;
+the plan is then padded to exactly ``p`` sites, which cannot lower coverage.
+
+Capacitated variant (single sourcing: a settlement is served by one office)::
+
+    maximise    Σ_{(i,j)} w_i x_ij
+    subject to  Σ_j x_ij ≤ 1   (= 1 if i is must-cover)      for every demand i
+                x_ij ≤ y_j                                    for every covering pair
+                Σ_i w_i x_ij ≤ cap_j y_j                       for every site j
+                Σ_{j new} y_j = p,  y_j = 1 for existing offices
+                x, y ∈ {0, 1}
+
+No row merging or dominance applies there (capacities make sites and
+settlements distinguishable); only pairs with ``w_i ≤ cap_j`` are modelled.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from siting.errors import InfeasibleError
+from siting.locate._highs import HighsSolver
+from siting.locate._inputs import SiteSets, capacity_array, check_weights, coverage_matrix, row_mask
+from siting.locate.evaluate import serving_site
+from siting.locate.heuristics import greedy_cover, swap_cover
+from siting.locate.mip import MipModel, MipOutcome, MipSolver, relative_gap
+from siting.locate.reduce import dominated_columns, merge_identical_rows, row_pair_work, rows_covered_by
+from siting.locate.result import SitingResult
+
+__all__ = ["MclpModel", "build_mclp", "solve_mclp"]
+
+#: Skip column dominance when ``Σ_i |row i|²`` of the reduced matrix exceeds this.
+DOMINANCE_WORK_LIMIT = 400_000_000
+
+
+@dataclass(frozen=True)
+class MclpModel:
+    """An MCLP ready for a solver, with the maps back to the original data.
+
+    Attributes
+    ----------
+    mip : MipModel
+        Columns ``[y (len(sites)) | z (len(group_weight))]``.
+    sites : ndarray of int
+        Original site index of each ``y`` column.
+    coverage : csr_matrix of bool
+        Reduced coverage (groups × ``sites``).
+    group_weight : ndarray
+    group_must : ndarray of bool
+    p : int
+    stats : dict
+    """
+
+    mip: MipModel
+    sites: np.ndarray
+    coverage: sp.csr_matrix
+    group_weight: np.ndarray
+    group_must: np.ndarray
+    p: int
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def start(self, chosen_cols: np.ndarray) -> np.ndarray:
+        """Column vector of the MIP for the given chosen ``y`` columns."""
+        y = np.zeros(len(self.sites))
+        y[chosen_cols] = 1.0
+        z = np.minimum(1.0, self.coverage @ y)
+        return np.concatenate([y, z])
+
+
+def build_mclp(
+    C: sp.csr_matrix,
+    weights: np.ndarray,
+    p: int,
+    sites: SiteSets,
+    must: np.ndarray,
+    reduce: bool = True,
+) -> MclpModel:
+    """Reduce and assemble the uncapacitated MCLP (see the module docstring).
+
+    Raises
+    ------
+    InfeasibleError
+        A must-cover settlement has no allowed site or existing office in range.
+    """
+    n = C.shape[0]
+    pre = rows_covered_by(C, sites.existing)
+    allowed_cols = sites.candidates
+    Ca = C[:, allowed_cols]
+    reachable = np.diff(Ca.indptr) > 0
+    bad = must & ~pre & ~reachable
+    if bad.any():
+        raise InfeasibleError(
+            f"{int(bad.sum())} must-cover settlement(s) have no candidate site or existing office in range",
+            diagnosis={"uncoverable_must_cover": np.flatnonzero(bad)},
+        )
+    keep_rows = ~pre & reachable & ((weights > 0) | must)
+    stats: dict[str, Any] = {
+        "demand": n, "sites": C.shape[1], "covered_by_existing": int(pre.sum()),
+        "unreachable": int((~pre & ~reachable).sum()),
+    }
+    R = Ca[keep_rows]
+    w = weights[keep_rows]
+    mu = must[keep_rows]
+    cols = np.arange(len(allowed_cols))
+    if reduce and R.shape[0]:
+        g = merge_identical_rows(R)
+        R, w, mu = g.matrix, g.sum(w), g.any(mu)
+        work = row_pair_work(R)
+        stats["dominance_work"] = work
+        if work <= DOMINANCE_WORK_LIMIT:
+            dom = dominated_columns(R)
+            cols = cols[~dom]
+            R = R[:, ~dom]
+            g = merge_identical_rows(R)
+            R, w, mu = g.matrix, g.sum(w), g.any(mu)
+        else:
+            # still drop sites that cover no modelled row
+            used = np.diff(R.tocsc().indptr) > 0
+            cols, R = cols[used], R[:, used]
+    stats.update(rows=int(R.shape[0]), columns=int(len(cols)), nnz=int(R.nnz))
+    k, g_n = len(cols), R.shape[0]
+    # rows: z_g − Σ y ≤ 0, then the budget
+    Rc = sp.csr_matrix(R, dtype=float)
+    A = sp.vstack([
+        sp.hstack([-Rc, sp.identity(g_n, format="csr")], format="csr"),
+        sp.csr_matrix(np.concatenate([np.ones(k), np.zeros(g_n)])[None, :]),
+    ], format="csr")
+    mip = MipModel(
+        c=np.concatenate([np.zeros(k), w]),
+        A=A,
+        row_lower=np.full(g_n + 1, -np.inf),
+        row_upper=np.concatenate([np.zeros(g_n), [float(p)]]),
+        col_lower=np.concatenate([np.zeros(k), mu.astype(float)]),
+        col_upper=np.ones(k + g_n),
+        integer=np.concatenate([np.ones(k, bool), np.zeros(g_n, bool)]),
+        maximize=True,
+        offset=float(weights[pre].sum()),
+    )
+    return MclpModel(mip, allowed_cols[cols], R, w, mu, int(p), stats)
+
+
+def _pad(chosen: np.ndarray, p: int, sites: SiteSets, C: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
+    """Fill a plan up to ``p`` new sites with the allowed sites covering most population."""
+    if len(chosen) >= p:
+        return chosen
+    score = C.T.astype(float) @ weights
+    order = sites.candidates[np.argsort(-score[sites.candidates], kind="stable")]
+    extra = order[~np.isin(order, chosen)][: p - len(chosen)]
+    return np.sort(np.concatenate([chosen, extra]))
+
+
+def _capacitated(
+    C: sp.csr_matrix, weights: np.ndarray, p: int, sites: SiteSets, must: np.ndarray, cap: np.ndarray
+) -> tuple[MipModel, np.ndarray, np.ndarray, np.ndarray]:
+    """Assemble the capacitated MCLP; returns (model, open-able site list, pair rows, pair sites)."""
+    cols = np.union1d(sites.candidates, sites.existing)
+    Cs = C[:, cols].tocoo()
+    ok = weights[Cs.row] <= cap[cols][Cs.col]
+    pi, pj = Cs.row[ok].astype(np.int64), Cs.col[ok].astype(np.int64)
+    n, k, e = C.shape[0], len(cols), len(pi)
+    unreachable = must & (np.bincount(pi, minlength=n) == 0)
+    if unreachable.any():
+        raise InfeasibleError(
+            f"{int(unreachable.sum())} must-cover settlement(s) have no site in range with enough capacity",
+            diagnosis={"uncoverable_must_cover": np.flatnonzero(unreachable)},
+        )
+    ar = np.arange(e)
+    is_ex = sites.is_existing[cols]
+    # columns: y (k) | x (e)
+    blocks = [
+        # Σ_j x_ij ≤ 1 per demand
+        sp.coo_matrix((np.ones(e), (pi, k + ar)), shape=(n, k + e)),
+        # x_ij − y_j ≤ 0 per pair
+        sp.coo_matrix((np.concatenate([np.ones(e), -np.ones(e)]),
+                       (np.concatenate([ar, ar]), np.concatenate([k + ar, pj]))), shape=(e, k + e)),
+        # Σ_i w_i x_ij − cap_j y_j ≤ 0 per site
+        sp.coo_matrix((np.concatenate([weights[pi], -np.minimum(cap[cols], weights.sum() + 1.0)]),
+                       (np.concatenate([pj, np.arange(k)]), np.concatenate([k + ar, np.arange(k)]))), shape=(k, k + e)),
+        # new-site budget
+        sp.coo_matrix((np.ones((~is_ex).sum()), (np.zeros((~is_ex).sum(), dtype=np.int64), np.flatnonzero(~is_ex))),
+                      shape=(1, k + e)),
+    ]
+    A = sp.vstack(blocks, format="csr")
+    row_lower = np.concatenate([np.where(must, 1.0, -np.inf), np.full(e + k, -np.inf), [float(p)]])
+    row_upper = np.concatenate([np.ones(n), np.zeros(e + k), [float(p)]])
+    mip = MipModel(
+        c=np.concatenate([np.zeros(k), weights[pi]]),
+        A=A, row_lower=row_lower, row_upper=row_upper,
+        col_lower=np.concatenate([is_ex.astype(float), np.zeros(e)]),
+        col_upper=np.ones(k + e),
+        integer=np.ones(k + e, dtype=bool),
+        maximize=True,
+    )
+    return mip, cols, pi, cols[pj]
+
+
+def solve_mclp(
+    weights: np.ndarray,
+    coverage: np.ndarray | sp.spmatrix,
+    p: int,
+    *,
+    existing_sites: np.ndarray | None = None,
+    candidate_mask: np.ndarray | None = None,
+    must_cover: np.ndarray | None = None,
+    capacities: np.ndarray | float | None = None,
+    service_radius: float | None = None,
+    solver: MipSolver | None = None,
+    reduce: bool = True,
+    heuristic_seconds: float = 5.0,
+) -> SitingResult:
+    """Choose ``p`` new sites maximising the population within the service standard.
+
+    Parameters
+    ----------
+    weights : array_like, shape (n,)
+        Population of each settlement (non-negative).
+    coverage : sparse or dense matrix, shape (n, m)
+        Boolean coverage (settlement ``i`` within reach of site ``j``), or distances
+        with ``service_radius``, or the sparse output of
+        :func:`~siting.locate.distances.within_radius` (stored pairs cover).
+    p : int
+        Number of new sites.
+    existing_sites : array_like of int, optional
+        Columns that are existing offices: always open, not counted in ``p``.
+    candidate_mask : array_like of bool, shape (m,), optional
+        Sites allowed to open (rules such as "population ≥ 5,000" or "county seat").
+    must_cover : array_like of bool (n,) or indices, optional
+        Settlements that must end up covered (or :class:`InfeasibleError`).
+    capacities : array_like (m,) or float, optional
+        Maximum population an office serves; switches to the assignment model.
+    service_radius : float, optional
+        Read ``coverage`` as distances and cover pairs within this radius.
+    solver : MipSolver, optional
+        Default :class:`~siting.locate.HighsSolver` (direct arrays, proven optimum).
+    reduce : bool
+        Apply the optimum-preserving reductions (off only for testing them).
+    heuristic_seconds : float
+        Time for the swap improvement of the greedy start (0 = greedy only).
+
+    Returns
+    -------
+    SitingResult
+        ``objective`` = population covered (existing offices included).
+
+    Raises
+    ------
+    InfeasibleError
+        Must-cover settlements cannot all be covered with ``p`` new sites.
+    LocationInputError
+        Inconsistent inputs.
+    """
+    t0 = time.perf_counter()
+    C, dist = coverage_matrix(coverage, service_radius)
+    n, m = C.shape
+    w = check_weights(weights, n)
+    sites = SiteSets(m, existing_sites, candidate_mask, p)
+    must = row_mask(must_cover, n, "must_cover")
+    solver = solver if solver is not None else HighsSolver()
+    cap = capacity_array(capacities, m)
+    stats: dict[str, Any] = {}
+    if cap is not None:
+        mip, cols, pi, pj = _capacitated(C, w, p, sites, must, cap)
+        build = time.perf_counter() - t0
+        out = solver.solve(mip)
+        return _capacitated_result(out, mip, cols, pi, pj, sites, C, dist, w, build, n)
+    model = build_mclp(C, w, p, sites, must, reduce=reduce)
+    stats.update(model.stats)
+    start = None
+    t_h = time.perf_counter()
+    chosen = greedy_cover(model.coverage, model.group_weight, p, must=model.group_must)
+    if chosen is not None:
+        if heuristic_seconds > 0 and len(chosen):
+            chosen = swap_cover(model.coverage, model.group_weight, chosen, must=model.group_must,
+                                time_limit=heuristic_seconds)
+        start = model.start(chosen)
+        stats["heuristic_objective"] = model.mip.objective(start)
+    stats["heuristic_seconds"] = time.perf_counter() - t_h
+    build = time.perf_counter() - t0
+    if model.mip.n_cols == len(model.sites) and model.mip.n_rows == 1:
+        # nothing left to decide (everything covered or unreachable)
+        out = MipOutcome("optimal", np.zeros(model.mip.n_cols), model.mip.offset, model.mip.offset, 0.0, 0.0, "none")
+    else:
+        out = solver.solve(model.mip, start)
+    if out.x is None:
+        if out.status == "infeasible":
+            raise InfeasibleError("the must-cover settlements cannot all be covered with p new sites",
+                                  diagnosis={"p": p, "must_cover": np.flatnonzero(must)})
+        # no solution from the solver: fall back on the heuristic plan, bound unknown
+        x = start if start is not None else None
+        if x is None:
+            raise InfeasibleError("no feasible plan was found within the time limit", diagnosis=out.status)
+        out = MipOutcome("no_solution", x, model.mip.objective(x), float("nan"), float("nan"), out.seconds, out.solver)
+    y = out.x[: len(model.sites)] > 0.5
+    selected = _pad(model.sites[y], p, sites, C, w)
+    is_open = np.zeros(m, dtype=bool)
+    is_open[selected] = True
+    is_open[sites.existing] = True
+    assignment, distance = serving_site(C, dist, is_open)
+    covered = assignment >= 0
+    objective = float(w[covered].sum())
+    bound = max(out.bound, objective) if np.isfinite(out.bound) else float("nan")
+    return SitingResult(
+        model="mclp", selected=selected, existing=sites.existing, objective=objective, bound=bound,
+        gap=relative_gap(objective, bound) if out.status != "optimal" else 0.0, status=out.status,
+        build_seconds=build, solve_seconds=out.seconds, assignment=assignment, covered=covered,
+        distance=distance if dist is not None else None, solver=out.solver, stats=stats,
+    )
+
+
+def _capacitated_result(out: MipOutcome, mip: MipModel, cols: np.ndarray, pi: np.ndarray, pj: np.ndarray,
+                        sites: SiteSets, C: sp.csr_matrix, dist: np.ndarray | None, w: np.ndarray,
+                        build: float, n: int) -> SitingResult:
+    if out.x is None:
+        raise InfeasibleError(f"no feasible capacitated plan ({out.status})", diagnosis=out.status)
+    k = len(cols)
+    y = out.x[:k] > 0.5
+    x = out.x[k:] > 0.5
+    selected = cols[y & ~sites.is_existing[cols]]
+    assignment = np.full(n, -1, dtype=np.int64)
+    assignment[pi[x]] = pj[x]
+    covered = assignment >= 0
+    distance = None
+    if dist is not None:
+        rows = np.repeat(np.arange(n), np.diff(C.indptr))
+        key = rows * C.shape[1] + C.indices
+        q = np.flatnonzero(covered)
+        pos = np.searchsorted(key, q * C.shape[1] + assignment[q])
+        distance = np.full(n, np.nan)
+        distance[q] = dist[pos]
+    objective = float(w[covered].sum())
+    return SitingResult(
+        model="mclp", selected=selected, existing=sites.existing, objective=objective, bound=out.bound,
+        gap=out.gap if out.status != "optimal" else 0.0, status=out.status, build_seconds=build,
+        solve_seconds=out.seconds, assignment=assignment, covered=covered, distance=distance,
+        solver=out.solver, stats={"capacitated": True, "pairs": int(len(pi))},
+    )
