@@ -184,6 +184,9 @@ def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan
     audit = register_audit(dataset.offices, rules, today)
 
     licences = int(allocation["new_licences"].sum())
+    if plan.budget_licences is not None and licences < plan.budget_licences:
+        notes.append(f"{plan.budget_licences - licences:,} of the {plan.budget_licences:,} licences left unspent: every other unit "
+                     "is at its saturation cap or minimum catchment, and licences there would only feed speculation")
     plan_speculative = int(screened.loc[screened["decision"] == "granted", "speculative"].sum())
     fcfs = first_come_first_served(screened, licences)
     plan_independent = [f"flag_{name}" for name in SPECULATIVE_REASONS if name != "zero_allocation"]

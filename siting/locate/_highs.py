@@ -18,7 +18,18 @@ import numpy as np
 
 from siting.locate.mip import OPTIMAL_GAP, MipModel, MipOutcome, clean_solution, relative_gap
 
-__all__ = ["HighsSolver"]
+__all__ = ["HighsSolver", "LpOutcome"]
+
+
+@dataclass(frozen=True)
+class LpOutcome:
+    """An LP relaxation's solution: primal columns, row duals (HiGHS's signs), objective."""
+
+    optimal: bool
+    x: np.ndarray | None
+    row_dual: np.ndarray | None
+    objective: float
+    seconds: float
 
 _ROWWISE = 2  # kHighsMatrixFormatRowwise
 _MINIMIZE, _MAXIMIZE = 1, -1
@@ -64,12 +75,36 @@ class HighsSolver:
     def solve(self, model: MipModel, start: np.ndarray | None = None) -> MipOutcome:
         """Solve ``model``; ``start`` (a feasible column vector) seeds the MIP search."""
         t0 = time.perf_counter()
+        h = self._load(model, relax=False)
+        has_int = bool(model.integer.any())
+        if start is not None and has_int:
+            h.setSolution(model.n_cols, np.arange(model.n_cols, dtype=np.int32), np.asarray(start, dtype=np.float64))
+        h.run()
+        seconds = time.perf_counter() - t0
+        return self._outcome(h, model, has_int, seconds)
+
+    def solve_relaxation(self, model: MipModel) -> LpOutcome:
+        """Solve the LP relaxation (integrality dropped); returns primal and dual values."""
+        t0 = time.perf_counter()
+        h = self._load(model, relax=True)
+        h.run()
+        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        sol = h.getSolution()
+        return LpOutcome(
+            optimal=ok,
+            x=np.asarray(sol.col_value) if ok else None,
+            row_dual=np.asarray(sol.row_dual) if ok else None,
+            objective=float(h.getInfo().objective_function_value) if ok else float("nan"),
+            seconds=time.perf_counter() - t0,
+        )
+
+    def _load(self, model: MipModel, relax: bool) -> highspy.Highs:
         h = highspy.Highs()
         self._configure(h)
         A = model.A.tocsr()
         bounds = [np.ascontiguousarray(b, dtype=np.float64)  # ±inf is HiGHS's infinity
                   for b in (model.col_lower, model.col_upper, model.row_lower, model.row_upper)]
-        has_int = bool(model.integer.any())
+        has_int = bool(model.integer.any()) and not relax
         args = [
             model.n_cols, model.n_rows, int(A.nnz), _ROWWISE,
             _MAXIMIZE if model.maximize else _MINIMIZE, float(model.offset),
@@ -79,11 +114,7 @@ class HighsSolver:
         if has_int:
             args.append(model.integer.astype(np.int32))
         h.passModel(*args)
-        if start is not None and has_int:
-            h.setSolution(model.n_cols, np.arange(model.n_cols, dtype=np.int32), np.asarray(start, dtype=np.float64))
-        h.run()
-        seconds = time.perf_counter() - t0
-        return self._outcome(h, model, has_int, seconds)
+        return h
 
     def _outcome(self, h: highspy.Highs, model: MipModel, has_int: bool, seconds: float) -> MipOutcome:
         status = h.getModelStatus()
