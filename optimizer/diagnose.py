@@ -173,50 +173,54 @@ def _rows_touching(group: ConstraintGroup, areas: np.ndarray) -> np.ndarray:
     return touching
 
 
+def _is_national(group: ConstraintGroup, n_areas: int) -> bool:
+    """Whether ``group`` has a row over every area (budgets, rural share, relative ceilings)."""
+    return bool(np.bincount(group.entry_row, minlength=group.n_rows).max(initial=0) >= n_areas)
+
+
 def _involved_rows(
     formulation: Formulation, groups: tuple[str, ...], per_row: Mapping[str, np.ndarray]
-) -> dict[str, np.ndarray]:
-    """The rows of each group a conflict is about.
+) -> tuple[dict[str, np.ndarray], bool]:
+    """The rows of each group a conflict is about, and whether the conflict is local.
 
-    Rows that had to give come first. When they are local (no national row
-    gave), the other groups are described on the rows touching the same
-    areas, and single-area groups (caps, viability, locks) on every area the
-    conflict's rows touch; otherwise on all their rows.
+    A conflict with a national group (a budget, the rural share) is about
+    totals: every row of every group. Otherwise it is about places: the rows
+    that had to give, the rows of the other groups touching the same areas,
+    and, for single-area groups (caps, viability, locks), every area the
+    conflict's rows touch.
     """
     n_areas = formulation.areas.size
+    everything = {g: np.ones(formulation.group(g).n_rows, dtype=bool) for g in groups}
+    if any(_is_national(formulation.group(g), n_areas) for g in groups):
+        return everything, False
     violated = {g: per_row[g] != 0 for g in groups if g in per_row and np.any(per_row[g] != 0)}
-    areas_at_stake: list[np.ndarray] = []
-    for name, rows in violated.items():
-        group = formulation.group(name)
-        areas_at_stake.append(np.unique(group.entry_area[rows[group.entry_row]]))
-    local = bool(areas_at_stake) and all(a.size < n_areas for a in areas_at_stake)
-    stake = np.unique(np.concatenate(areas_at_stake)) if local else None
-
+    if not violated:
+        return everything, True
+    stake = np.unique(
+        np.concatenate(
+            [formulation.group(g).entry_area[rows[formulation.group(g).entry_row]] for g, rows in violated.items()]
+        )
+    )
     involved: dict[str, np.ndarray] = {}
     for name in groups:
         group = formulation.group(name)
         rows = violated.get(name)
-        if rows is None and stake is not None:
+        if rows is None:
             rows = _rows_touching(group, stake)
-            rows = rows if rows.any() else None
-        involved[name] = np.ones(group.n_rows, dtype=bool) if rows is None else rows
-    if stake is not None:
-        touched = [
-            formulation.group(g).entry_area[involved[g][formulation.group(g).entry_row]] for g in groups
-        ]
-        all_touched = np.unique(np.concatenate(touched))
-        for name in groups:
-            group = formulation.group(name)
-            single_area = np.bincount(group.entry_row, minlength=group.n_rows).max(initial=0) <= 1
-            if single_area and all_touched.size < n_areas:
-                involved[name] = involved[name] | _rows_touching(group, all_touched)
-    return involved
+        involved[name] = rows if rows.any() else everything[name]
+    touched = np.unique(
+        np.concatenate([formulation.group(g).entry_area[involved[g][formulation.group(g).entry_row]] for g in groups])
+    )
+    for name in groups:
+        group = formulation.group(name)
+        if np.bincount(group.entry_row, minlength=group.n_rows).max(initial=0) <= 1:
+            involved[name] = involved[name] | _rows_touching(group, touched)
+    return involved, True
 
 
-def _describe(group: ConstraintGroup, rows: np.ndarray, settings: AllocationSettings) -> str:
-    """What ``group`` requires or allows on its ``rows``, in numbers."""
-    everywhere = bool(rows.all())
-    where = "" if everywhere else f" in {_listed(group.row_label[rows])}"
+def _describe(group: ConstraintGroup, rows: np.ndarray, settings: AllocationSettings, local: bool) -> str:
+    """What ``group`` requires or allows on its ``rows``, in numbers (naming the places when ``local``)."""
+    where = f" in {_listed(group.row_label[rows])}" if local else ""
     total = float(group.row_rhs[rows].sum())
     name = group.name
     if name == "budget":
@@ -251,12 +255,12 @@ def _conflict(
     ordered = tuple(g for g in formulation.group_names if g in groups)
     elastic = _elastic(formulation, groups, options)
     relaxation, per_row = elastic if elastic is not None else (float("nan"), {})
-    involved = _involved_rows(formulation, ordered, per_row)
+    involved, local = _involved_rows(formulation, ordered, per_row)
     descriptions = []
     violated: list[tuple[str, str, float]] = []
     for name in ordered:
         group = formulation.group(name)
-        descriptions.append(_describe(group, involved[name], settings))
+        descriptions.append(_describe(group, involved[name], settings, local))
         slack = per_row.get(name)
         if slack is not None:
             for r in np.flatnonzero(slack != 0).tolist():
