@@ -69,6 +69,8 @@ class AllocationResult:
         hand-over to it).
     solver, solver_version : str
         What ran.
+    solver_status : str
+        The solver's own word for how it stopped (e.g. ``"kTimeLimit"``), for logs.
     """
 
     unit_code: np.ndarray
@@ -84,6 +86,7 @@ class AllocationResult:
     solve_seconds: float
     solver: str
     solver_version: str
+    solver_status: str = ""
 
     @property
     def has_plan(self) -> bool:
@@ -106,6 +109,7 @@ class _SolverRun:
     name: str
     version: str
     exact_optimum: bool = False  # optimal with a zero gap tolerance: the plan's value is the bound
+    raw_status: str = ""
 
 
 def highs_available() -> bool:
@@ -163,6 +167,14 @@ def _highs_status(highs: Any) -> tuple[str, bool]:
 
 
 def _run_highs(problem: Any, time_limit: float | None, mip_gap: float | None, threads: int | None, msg: bool) -> _SolverRun:
+    if threads is not None:
+        # HiGHS keeps one thread scheduler per process and refuses a different
+        # thread count once it exists; start a fresh one with the count asked for.
+        import highspy
+
+        reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
+        if reset is not None:
+            reset(True)
     solver = pulp.HiGHS(msg=msg, timeLimit=time_limit, gapRel=mip_gap, threads=threads)
     problem.solve(solver)
     highs = problem.solverModel
@@ -174,7 +186,8 @@ def _run_highs(problem: Any, time_limit: float | None, mip_gap: float | None, th
         _, sense = highs.getObjectiveSense()
         bound = -dual_bound if sense == type(sense).kMinimize and problem.sense == pulp.LpMaximize else dual_bound
     version = f"{highs.versionMajor()}.{highs.versionMinor()}.{highs.versionPatch()}"
-    return _SolverRun(status, has_solution, bound, "HiGHS", version)
+    raw = getattr(highs.getModelStatus(), "name", str(highs.getModelStatus()))
+    return _SolverRun(status, has_solution, bound, "HiGHS", version, raw_status=raw)
 
 
 def _run_cbc(problem: Any, time_limit: float | None, mip_gap: float | None, threads: int | None, msg: bool) -> _SolverRun:
@@ -203,7 +216,10 @@ def _run_cbc(problem: Any, time_limit: float | None, mip_gap: float | None, thre
         status = "error"
     bound = getattr(outcome, "best_bound", None)
     exact = optimal and not mip_gap  # CBC's own default relative gap is 0
-    return _SolverRun(status, has_solution, None if bound is None else float(bound), "CBC", "unknown", exact)
+    raw = getattr(outcome, "status", code)
+    return _SolverRun(
+        status, has_solution, None if bound is None else float(bound), "CBC", "unknown", exact, raw_status=str(raw)
+    )
 
 
 def run_solver(
@@ -269,7 +285,9 @@ def solve(
         Relative MIP gap at which the solver may stop and call the plan
         optimal (solver default when ``None``; HiGHS' is 1e-4).
     threads : int, optional
-        Solver threads (solver default when ``None``).
+        Solver threads (solver default when ``None``). With HiGHS this resets
+        its process-wide thread scheduler, so do not change it while another
+        thread of the same process is solving.
     msg : bool
         Show the solver log.
 
@@ -320,4 +338,5 @@ def result_from_plan(model: AllocationModel, run: _SolverRun, x: np.ndarray | No
         solve_seconds=seconds,
         solver=run.name,
         solver_version=run.version,
+        solver_status=run.raw_status,
     )

@@ -312,6 +312,14 @@ def test_time_limited_run_is_never_called_optimal():
         assert result.gap is not None and result.gap <= 1e-4
 
 
+def test_thread_count_can_change_between_solves():
+    model = build_allocation_model(make_inputs(), loose())
+    results = [solve(model, threads=threads) for threads in (None, 1, 2, None)]
+    assert [r.status for r in results] == ["optimal"] * 4
+    assert len({r.plan_bytes() for r in results}) == 1
+    assert results[0].solver_status == "kOptimal"
+
+
 def test_bench_instance_is_solved_to_proven_optimality():
     spec = importlib.util.spec_from_file_location("bench_allocation", BENCH)
     bench = importlib.util.module_from_spec(spec)
