@@ -6,7 +6,8 @@
 - ``official_dataset``: the official folder loaded once per session.
 - ``embedded_offline``: the embedded default built once, in a subprocess with the network blocked.
 - ``official_copy``: copies chosen files of the real folder into ``tmp_path`` (to break one row).
-- ``contract_layers`` / ``contract_folder``: a small real subset written in the planner's data contract.
+- ``contract_layers`` / ``contract_folder`` / ``write_layer``: a small real subset written in the planner's data
+  contract, in any format.
 - ``run_amayesh``: invokes the CLI in-process and fails on any traceback.
 """
 
@@ -192,6 +193,12 @@ def write_contract_layer(frame, path: Path) -> Path:
             warnings.simplefilter("ignore")  # Shapefile field-name truncation warnings
             frame.to_file(path, driver=driver)
     return path
+
+
+@pytest.fixture(scope="session")
+def write_layer():
+    """``write_layer(frame, path)``: :func:`write_contract_layer`, for tests."""
+    return write_contract_layer
 
 
 @pytest.fixture
