@@ -35,7 +35,8 @@ def edit_geojson(path: Path, edit) -> None:
 def edit_features(path: Path, number: int, edit) -> None:
     """Edit the properties of feature ``number`` (1-based) of a big GeoJSON file written one feature a line."""
     lines = path.read_text(encoding="utf-8").split("\n")
-    features = [i for i, line in enumerate(lines) if line.startswith('{ "type": "Feature"')]
+    features = [i for i, line in enumerate(lines) if line.startswith(('{ "type": "Feature"', '{"type": "Feature"'))]
+    assert len(features) > 1
     index = features[number - 1]
     comma = lines[index].endswith(",")
     feature = json.loads(lines[index].rstrip(","))
