@@ -16,9 +16,13 @@ Method
    the smallest total relaxation that makes it feasible, and the slack per
    group says which groups had to give.
 2. **Minimal conflicting set of groups** (a deletion filter over groups): start
-   from all groups; drop each group in turn (in :data:`GROUP_NAMES` order)
-   and keep it dropped if the remaining hard groups are still infeasible.
-   What is left conflicts as a whole, and every proper subset is feasible.
+   from all groups; drop each group in turn and keep it dropped if the
+   remaining hard groups are still infeasible. What is left conflicts as a
+   whole, and every proper subset is feasible. Groups are tried in reverse
+   :data:`~optimizer.formulation.GROUP_NAMES` order (locks, rural share, parks,
+   ceilings, floors, viability, caps, loan, budget), so when several conflicts
+   exist the one reported involves the most basic groups -- "province floors
+   need 2,310 licences, the budget is 2,000" rather than a side conflict.
 3. **How much.** The elastic problem is solved again on that set alone; its
    minimum is the shortfall, and the rows with slack name the provinces,
    units or national totals at stake. Each group of the conflict is then
@@ -147,7 +151,7 @@ def _elastic(
 def _minimal_conflict(formulation: Formulation, options: _Options) -> frozenset[str]:
     """Deletion filter over groups: a minimal set of groups that is infeasible."""
     kept = list(formulation.group_names)
-    for name in formulation.group_names:
+    for name in reversed(formulation.group_names):
         trial = frozenset(g for g in kept if g != name)
         if _is_infeasible(formulation, trial, options):
             kept = [g for g in kept if g != name]
@@ -227,8 +231,8 @@ def _describe(group: ConstraintGroup, rows: np.ndarray, settings: AllocationSett
         exact = group.row_sense[0] == EQ
         return f"the budget is {'exactly ' if exact else ''}{_fmt(total)} licences"
     if name == "loan_budget":
-        rials = total * group.rhs_unit
-        return f"the loan budget of {_fmt(rials)} rials pays for at most {_fmt(np.floor(total + 1e-9))} offices at the lowest cost"
+        rials = round(total * group.rhs_unit)
+        return f"the loan budget of {rials:,} rials pays for at most {_fmt(np.floor(total + 1e-9))} offices at the lowest cost"
     if name == "saturation_cap":
         return f"saturation caps leave room for {_fmt(total)} new licences{where}"
     if name == "viability":
@@ -272,7 +276,8 @@ def _conflict(
         message += f" ({titles} conflict; relaxing them by {_fmt(relaxation)} licence(s) in total would allow a plan"
         if violated:
             details = "; ".join(
-                f"{GROUP_TITLES[g]} {label} {'over' if amount > 0 else 'short'} by {_fmt(abs(amount))}"
+                f"{GROUP_TITLES[g]} {label} {'over' if amount > 0 else 'short'} by "
+                + (f"{round(abs(amount)):,} rials" if g == "loan_budget" else _fmt(abs(amount)))
                 for g, label, amount in violated[:_MAX_LISTED]
             )
             more = len(violated) - _MAX_LISTED

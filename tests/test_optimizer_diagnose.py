@@ -127,7 +127,7 @@ def test_loan_budget_smaller_than_licence_budget():
 
 
 def test_province_floor_above_province_ceiling():
-    settings = scenario(budget_licences=10, province_ceiling_share=0.3, province_floor={"A": 5})
+    settings = scenario(budget_licences=10, budget_mode="at_most", province_ceiling_share=0.3, province_floor={"A": 5})
     conflict = only_conflict(diagnose_infeasibility(county_inputs(), settings))
     assert conflict.groups == ("province_floor", "province_ceiling")
     assert "province ceilings allow at most 3 licences per province" in conflict.message
