@@ -50,6 +50,13 @@ def check(path: str | None, vintage: str, as_json: bool) -> None:
         click.echo("  registers are SYNTHETIC (generated), not real offices or applicants")
     if facts.get("note"):
         click.echo(f"Note: {facts['note']}")
+    levels = dataset.levels
+    partial = set(dataset.metadata.get("partial_levels", []))
+    for parent, child in zip(levels, levels[1:]):
+        relation = "holds at least the sum of" if child in partial else "equals the sum of"
+        click.echo(f"Checked: every {parent} {relation} its {child} units; every {child} joins its {parent}.")
+    click.echo("Checked: codes unique and textual; populations whole, non-negative and adding up; geometries valid; "
+               "CRS EPSG:4326; every settlement and register row joins a unit.")
     click.echo("Valid." if not dataset.warnings else f"Valid, with {len(dataset.warnings)} warning(s).")
 
 
