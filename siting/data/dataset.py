@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -69,8 +69,6 @@ class Dataset:
 
     def with_registers(self, offices: pd.DataFrame | None, applications: pd.DataFrame | None, parks: pd.DataFrame | None) -> "Dataset":
         """A copy with other registers (e.g. generated ones)."""
-        from dataclasses import replace
-
         return replace(self, offices=offices, applications=applications, parks=parks)
 
 
@@ -108,10 +106,7 @@ def _load_folder(folder: Path, registers_from: Path | None) -> Dataset:
     geography = manifest.get("geography")
     if geography is not None:
         geography_source = geography if geography == EMBEDDED else (folder / geography).resolve()
-        base = load_dataset(geography_source)
-        if not isinstance(base, Dataset):
-            raise AssertionError
-        return _with_folder_registers(base, folder, manifest)
+        return _with_folder_registers(load_dataset(geography_source), folder, manifest)
     from siting.data.official import is_official_folder
 
     if is_official_folder(folder):
@@ -224,8 +219,6 @@ def _official(folder: Path) -> Dataset:
 
 
 def _with_folder_registers(dataset: Dataset, folder: Path, manifest: dict) -> Dataset:
-    from dataclasses import replace
-
     problems = list(dataset.warnings)
     registers = {}
     for key, parser in (("offices", parse_offices), ("applications", parse_applications), ("industrial_parks", parse_parks)):
