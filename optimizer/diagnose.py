@@ -41,7 +41,7 @@ from typing import Mapping
 
 import numpy as np
 
-from optimizer.formulation import EQ, GROUP_TITLES, LE, ConstraintGroup, Formulation, formulate
+from optimizer.formulation import EQ, GROUP_TITLES, ConstraintGroup, Formulation, formulate
 from optimizer.model import emit_problem
 from optimizer.problem import AllocationInputs, AllocationSettings
 from optimizer.solve import SolverName, run_solver
@@ -232,7 +232,8 @@ def _describe(group: ConstraintGroup, rows: np.ndarray, settings: AllocationSett
         return f"the budget is {'exactly ' if exact else ''}{_fmt(total)} licences"
     if name == "loan_budget":
         rials = round(total * group.rhs_unit)
-        return f"the loan budget of {rials:,} rials pays for at most {_fmt(np.floor(total + 1e-9))} offices at the lowest cost"
+        offices = _fmt(np.floor(total + 1e-9))
+        return f"the loan budget of {rials:,} rials pays for at most {offices} offices at the lowest cost"
     if name == "saturation_cap":
         return f"saturation caps leave room for {_fmt(total)} new licences{where}"
     if name == "viability":

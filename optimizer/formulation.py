@@ -166,7 +166,9 @@ class ConstraintGroup:
     def violation(self, new: np.ndarray) -> np.ndarray:
         """By how much each row is violated by ``new`` (0 where it holds)."""
         gap = self.activity(new) - self.row_rhs
-        return np.where(self.row_sense == LE, np.maximum(gap, 0), np.where(self.row_sense == GE, np.maximum(-gap, 0), np.abs(gap)))
+        return np.where(
+            self.row_sense == LE, np.maximum(gap, 0), np.where(self.row_sense == GE, np.maximum(-gap, 0), np.abs(gap))
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,9 +264,7 @@ def area_table(inputs: AllocationInputs, settings: AllocationSettings) -> AreaTa
         target = inputs.target_urban + inputs.target_rural
         any_lock = ~np.isnan(locked_u) | ~np.isnan(locked_r)
         locked = np.where(any_lock, np.nan_to_num(locked_u) + np.nan_to_num(locked_r), np.nan)
-        share_urban = np.divide(
-            inputs.urban_population, population, out=np.full(n_units, 0.5), where=population > 0
-        )
+        share_urban = np.divide(inputs.urban_population, population, out=np.full(n_units, 0.5), where=population > 0)
         cost = share_urban * settings.cost_urban_rials + (1 - share_urban) * settings.cost_rural_rials
         viability = limit_u + limit_r
         rank = unit_rank
@@ -379,7 +379,9 @@ def _group(
     )
 
 
-def _single_area_rows(name: str, areas: AreaTable, mask: np.ndarray, sense: int, rhs: np.ndarray) -> ConstraintGroup | None:
+def _single_area_rows(
+    name: str, areas: AreaTable, mask: np.ndarray, sense: int, rhs: np.ndarray
+) -> ConstraintGroup | None:
     """One row ``x_k (sense) rhs_k`` per area in ``mask``."""
     chosen = np.flatnonzero(mask)
     return _group(name, areas.label[chosen], sense, rhs[chosen], np.arange(chosen.size), chosen, np.ones(chosen.size))

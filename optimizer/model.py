@@ -67,7 +67,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 import pulp
 
-from optimizer.formulation import EQ, GE, LE, ConstraintGroup, Formulation, formulate
+from optimizer.formulation import EQ, GE, LE, Formulation, formulate
 from optimizer.problem import AllocationInputs, AllocationSettings
 
 ObjectiveKind = Literal["benefit", "slack", "feasibility"]
@@ -146,7 +146,9 @@ class AllocationModel:
         return areas.existing >= areas.cap_limit
 
 
-def _bounds_from_rows(formulation: Formulation, hard: frozenset[str]) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+def _bounds_from_rows(
+    formulation: Formulation, hard: frozenset[str]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Variable bounds implied by the hard single-area rows, and the rows kept as rows.
 
     Returns the lower and upper bound of every area and, per group, a mask of
@@ -212,7 +214,6 @@ def emit_problem(
     """
     elastic = frozenset(elastic)
     hard = frozenset(formulation.group_names) - elastic if hard is None else frozenset(hard) - elastic
-    areas = formulation.areas
     sense = pulp.LpMaximize if objective == "benefit" else pulp.LpMinimize
     problem = pulp.LpProblem(name, sense)
 
@@ -237,9 +238,9 @@ def emit_problem(
         )
         problem.setObjective(objective_expr)
         # sum_s y_s - x_k <= 0 per area with segments (segments are grouped by area).
-        starts = np.flatnonzero(np.r_[True, segments.area[1:] != segments.area[:-1]]) if segments.area.size else []
-        ends = np.r_[starts[1:], segments.area.size] if segments.area.size else []
-        for first, last in zip(np.asarray(starts).tolist(), np.asarray(ends).tolist()):
+        starts = np.flatnonzero(np.diff(segments.area, prepend=-1) != 0)
+        ends = np.append(starts[1:], segments.area.size)
+        for first, last in zip(starts.tolist(), ends.tolist()):
             k = int(segments.area[first])
             link = linear_expression(list(segment_vars[first:last]) + [x[k]], [1.0] * (last - first) + [-1.0])
             problem += (link <= 0, f"link_{k:06d}")
@@ -311,8 +312,3 @@ def build_allocation_model(inputs: AllocationInputs, settings: AllocationSetting
         emitted=emitted,
         build_seconds=time.perf_counter() - started,
     )
-
-
-def group_rows(group: ConstraintGroup) -> list[tuple[str, int, float]]:
-    """The rows of ``group`` as ``(label, sense, rhs)`` tuples (for reports and tests)."""
-    return list(zip(group.row_label.tolist(), group.row_sense.tolist(), group.row_rhs.tolist()))

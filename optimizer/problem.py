@@ -105,8 +105,7 @@ class AllocationInputs:
                 problems.append(
                     Problem(
                         INPUTS_SOURCE,
-                        f"expected a 1-D array of {n_units} values (one per unit), "
-                        f"got shape {values.shape}",
+                        f"expected a 1-D array of {n_units} values (one per unit), got shape {values.shape}",
                         column=name,
                     )
                 )
@@ -352,12 +351,12 @@ class AllocationSettings:
                 f"benefit_weights needs {len(breakpoints) + 1} values (one more than the breakpoints), "
                 f"got {len(weights)}"
             )
-        if any(not (math.isfinite(w) and w > 0) for w in weights) or any(w2 > w1 for w1, w2 in zip(weights, weights[1:])):
+        if any(not (math.isfinite(w) and w > 0) for w in weights) or any(
+            w2 > w1 for w1, w2 in zip(weights, weights[1:])
+        ):
             errors.append(f"benefit_weights must be positive and non-increasing (diminishing returns), got {weights}")
         if not (math.isfinite(self.first_office_weight) and weights and self.first_office_weight >= weights[0]):
-            errors.append(
-                f"first_office_weight must be at least benefit_weights[0], got {self.first_office_weight!r}"
-            )
+            errors.append(f"first_office_weight must be at least benefit_weights[0], got {self.first_office_weight!r}")
         if not (math.isfinite(self.tie_break) and 0 <= self.tie_break <= 1e-3):
             errors.append(f"tie_break must be in [0, 1e-3], got {self.tie_break!r}")
         if errors:

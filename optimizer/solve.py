@@ -191,7 +191,9 @@ def _swallow_highs_banner() -> None:
         os.close(null)
 
 
-def _run_highs(problem: Any, time_limit: float | None, mip_gap: float | None, threads: int | None, msg: bool) -> _SolverRun:
+def _run_highs(
+    problem: Any, time_limit: float | None, mip_gap: float | None, threads: int | None, msg: bool
+) -> _SolverRun:
     if not msg:
         try:
             _swallow_highs_banner()
@@ -220,7 +222,9 @@ def _run_highs(problem: Any, time_limit: float | None, mip_gap: float | None, th
     return _SolverRun(status, has_solution, bound, "HiGHS", version, raw_status=raw)
 
 
-def _run_cbc(problem: Any, time_limit: float | None, mip_gap: float | None, threads: int | None, msg: bool) -> _SolverRun:
+def _run_cbc(
+    problem: Any, time_limit: float | None, mip_gap: float | None, threads: int | None, msg: bool
+) -> _SolverRun:
     solver = _cbc_solver(time_limit, mip_gap, threads, msg)
     outcome = problem.solve(solver)
     if hasattr(outcome, "has_solution"):  # PuLP 4 returns solve statistics
@@ -278,9 +282,7 @@ def run_solver(
     seconds = time.perf_counter() - started
     values = None
     if run.has_solution:
-        raw = np.array(
-            [v.varValue if v.varValue is not None else (v.lowBound or 0.0) for v in emitted.x], dtype=float
-        )
+        raw = np.array([v.varValue if v.varValue is not None else (v.lowBound or 0.0) for v in emitted.x], dtype=float)
         values = np.rint(raw).astype(np.int64)  # HiGHS may return -0.0 or 2.9999999
     return run, values, seconds
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from optimizer import AllocationInputs, AllocationSettings, Diagnosis, diagnose_infeasibility, plan_allocation
 from siting.errors import InfeasibleError

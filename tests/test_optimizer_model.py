@@ -157,7 +157,9 @@ def test_viability_bound():
 
 def test_unsplit_units_use_summed_parts():
     inputs = make_inputs(1, locked_urban=[1.0], locked_rural=[np.nan])
-    formulation = formulate(inputs, loose(split_urban_rural=False, min_catchment_urban=10_000, min_catchment_rural=5_000))
+    formulation = formulate(
+        inputs, loose(split_urban_rural=False, min_catchment_urban=10_000, min_catchment_rural=5_000)
+    )
     areas = formulation.areas
     assert areas.size == 1
     assert areas.existing[0] == 4 and areas.target[0] == 9.0

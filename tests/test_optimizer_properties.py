@@ -13,7 +13,8 @@ import itertools
 import math
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from optimizer import (
     AllocationInputs,
@@ -59,7 +60,10 @@ def areas_of(inputs: AllocationInputs, s: AllocationSettings) -> dict[str, np.nd
         cost = share * s.cost_urban_rials + (1 - share) * s.cost_rural_rials
         limit = limit_u + limit_r
         lock = np.array(
-            [np.nan if np.isnan(a) and np.isnan(b) else np.nan_to_num(a) + np.nan_to_num(b) for a, b in zip(lock_u, lock_r)]
+            [
+                np.nan if np.isnan(a) and np.isnan(b) else np.nan_to_num(a) + np.nan_to_num(b)
+                for a, b in zip(lock_u, lock_r)
+            ]
         )
     if s.saturation_slack is None:
         cap = np.full(unit.size, math.inf)
@@ -102,7 +106,11 @@ def group_masks(inputs: AllocationInputs, s: AllocationSettings, plans: np.ndarr
             else:
                 ok &= in_province <= s.province_ceiling_share * total + 1e-9
         masks["province_ceiling"] = ok
-    needy = [i for i in range(inputs.n_units) if inputs.has_industrial_park[i] and inputs.existing_urban[i] + inputs.existing_rural[i] == 0]
+    needy = [
+        i
+        for i in range(inputs.n_units)
+        if inputs.has_industrial_park[i] and inputs.existing_urban[i] + inputs.existing_rural[i] == 0
+    ]
     if s.enforce_parks and needy:
         ok = np.ones(len(plans), bool)
         for i in needy:
@@ -171,7 +179,13 @@ def instances(draw, max_units: int = 3, with_budget: bool = True):
         locked_rural=draw(st.lists(st.sampled_from([np.nan, np.nan, np.nan, 0.0, 1.0]), min_size=n, max_size=n)),
     )
     split = draw(st.booleans())
-    floors = draw(st.one_of(st.none(), st.fixed_dictionaries({"A": st.integers(0, 3)}), st.fixed_dictionaries({"A": st.integers(0, 2), "B": st.integers(0, 2)})))
+    floors = draw(
+        st.one_of(
+            st.none(),
+            st.fixed_dictionaries({"A": st.integers(0, 3)}),
+            st.fixed_dictionaries({"A": st.integers(0, 2), "B": st.integers(0, 2)}),
+        )
+    )
     if floors is not None:
         present = set(inputs.province_code.tolist())
         floors = {k: v for k, v in floors.items() if k in present} or None
