@@ -83,7 +83,8 @@ def derive_weights(scenario: Scenario, catalogue: dict[str, Indicator], ids: lis
     else:
         result = group_ahp(settings.ahp.stakeholders, settings.ahp.indicators, max_cr=settings.ahp.max_cr)
         weights, cr = result.group.weights, result.group.consistency_ratio
-        group_table = result.stakeholder_weights.join(result.by_indicator)
+        # stakeholder_weights is stakeholder × indicator: one row per indicator, beside its spread
+        group_table = result.stakeholder_weights.T.join(result.by_indicator)
     unknown = sorted(set(weights.index) - set(ids))
     unweighted = sorted(set(ids) - set(weights.index))
     if unknown or unweighted:
