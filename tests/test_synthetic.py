@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from siting.data import load_dataset, summary
-from siting.data.synthetic import TEHRAN_MUNICIPAL_OFFICES, Calibration, generate_registers
+from siting.data.synthetic import NATIONAL_POPULATION_1395, TEHRAN_MUNICIPAL_OFFICES, Calibration, generate_registers
 
 TEHRAN_COUNTY = "2301"
 
@@ -121,6 +121,19 @@ def test_calibration_is_honoured(official_dataset):
     assert offices["is_municipal"].sum() == 122
 
 
+def test_counts_scale_to_the_population_a_source_covers(contract_folder):
+    """A geography holding 7 % of Iran's people gets 7 % of the national counts (zero parks here is fine)."""
+    dataset = load_dataset(contract_folder("csv"))
+    share = dataset.level("county")["pop_total"].sum() / NATIONAL_POPULATION_1395
+    offices, applications, parks = generate_registers(dataset, seed=3, calibration=Calibration(parks=5))
+    assert len(offices) == round(10_200 * share)
+    assert len(applications) == round(6_000 * share)
+    assert len(parks) == 0
+    assert not offices["is_municipal"].any()  # no Tehran county in this geography
+    empty = generate_registers(dataset, calibration=Calibration(offices=0, applications=0, parks=0))
+    assert [len(frame) for frame in empty] == [0, 0, 0]
+
+
 def test_generated_registers_validate(official_dataset, registers):
     """What the generator writes loads through the register parsers (as `data generate` output does)."""
     dataset = official_dataset.with_registers(*registers)
@@ -153,6 +166,8 @@ def test_generator_on_the_embedded_default(embedded_offline):
     """With partial counties, registers go to provinces; Tehran province takes the municipal offices."""
     dataset = load_dataset("embedded")
     offices, applications, parks = generate_registers(dataset, seed=1, calibration=Calibration(offices=1000, applications=300, parks=20))
+    coverage = dataset.level("province")["pop_total"].sum() / NATIONAL_POPULATION_1395
+    assert len(offices) == round(1000 * coverage)  # GeoNames towns hold ~72 % of the census population
     provinces = set(dataset.level("province")["unit_code"])
     assert set(offices["unit_code"]) <= provinces and set(applications["unit_code"]) <= provinces
     assert (offices["setting"] == "urban").all()  # no rural population in GeoNames

@@ -80,7 +80,7 @@ def _points_near(units: pd.DataFrame, codes: np.ndarray, dataset: Dataset, rng: 
     anchor = units.set_index("unit_code")[["seat_lon", "seat_lat"]]
     lon = anchor["seat_lon"].reindex(codes).to_numpy(float).copy()
     lat = anchor["seat_lat"].reindex(codes).to_numpy(float).copy()
-    if len(settlements):
+    if len(settlements) and len(codes):
         by_unit = settlements[settlements["population"] > 0].groupby("unit_code")
         order = np.argsort(codes, kind="stable")
         sorted_codes = codes[order]
