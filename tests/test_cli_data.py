@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_check_official_folder(shared_data, run_amayesh):
