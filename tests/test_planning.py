@@ -351,7 +351,7 @@ def test_locks_are_honoured(real, baseline):
     locks = {
         zeroed: {"total": 0},
         split: {"urban": int(before.loc[split, "new_urban"]) - 1, "rural": int(before.loc[split, "new_rural"])},
-        "0009": {"urban": 1},  # Farahan: no licence in the unlocked plan, room for one urban office
+        "0009": {"urban": 1},  # Mahallat: no licence in the unlocked plan, room for one urban office
     }
     assert before.loc["0009", "new_licences"] == 0
     scenario = Scenario.model_validate(scenario_dict(plan={"locks": locks}))
