@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from siting.errors import AmayeshError
-from siting.text import to_persian_digits
+from siting.report.labels import number
 
 SCHEMES = ("quantiles", "natural_breaks", "user")
 NO_DATA_COLOUR = "#d9d9d9"
@@ -46,24 +46,21 @@ class Classes:
     colours: tuple[str, ...]
     decimals: int
 
-    def labels(self, persian_digits: bool = False) -> list[str]:
-        """``lower – upper`` for each class, in Persian digits when asked."""
+    def labels(self, persian_digits: bool = False, separator: str = " – ") -> list[str]:
+        """``lower – upper`` for each class, in Persian digits when asked.
+
+        With ``separator=" تا "`` the labels read as Persian ("۱ تا ۲"), right to left.
+        """
         labels = []
         for low, high in zip(self.lower, self.bins):
-            text = _number(low, self.decimals) if low == high else f"{_number(low, self.decimals)} – {_number(high, self.decimals)}"
-            labels.append(to_persian_digits(text) if persian_digits else text)
+            first, last = number(low, self.decimals, persian_digits), number(high, self.decimals, persian_digits)
+            labels.append(first if low == high else f"{first}{separator}{last}")
         return labels
 
     def colour_of(self) -> np.ndarray:
         """The colour of every value (grey for no data)."""
         palette = np.array(list(self.colours) + [NO_DATA_COLOUR], dtype=object)
         return palette[np.where(self.classes < 0, len(self.colours), self.classes)]
-
-
-def _number(value: float, decimals: int) -> str:
-    if decimals == 0:
-        return f"{value:,.0f}"
-    return f"{value:,.{decimals}f}"
 
 
 def classify(

@@ -1,0 +1,92 @@
+"""Bilingual wording of the maps and tables: numbers, dates, titles, source lines.
+
+Persian numbers use Persian digits, ``٬`` for thousands and ``٫`` for decimals
+when asked; English ones stay Latin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from siting.dates import jalali_long, to_jalali
+from siting.text import normalize_digits, to_persian_digits
+
+_PERSIAN_SEPARATORS = str.maketrans({",": "٬", ".": "٫"})
+LRM = "\u200e"  # keeps a minus sign on the left of its number inside right-to-left text
+RLM = "\u200f"  # makes a line of digits and signs read right to left
+
+TITLE_FA = "برنامه صدور مجوز دفاتر پیشخوان خدمات دولت"
+TITLE_EN = "Licensing plan for government service counter offices"
+LEVEL_FA = {"county": "شهرستان", "province": "استان"}
+LEVEL_EN = {"county": "county", "province": "province"}
+
+
+def number(value: float, decimals: int = 0, persian: bool = False) -> str:
+    """A number with thousands separators, in Persian digits and separators when asked.
+
+    A negative Persian number starts with a left-to-right mark, so that inside Persian
+    text its minus sign stays on the left of the digits.
+    """
+    if value != value:  # NaN
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]
+    if persian:
+        text = to_persian_digits(text.translate(_PERSIAN_SEPARATORS))
+        return LRM + text if text.startswith("-") else text
+    return text
+
+
+def percent(share: float, persian: bool = False, decimals: int = 1) -> str:
+    """A share (0–1) as a percentage: ``۴۵٫۲٪`` or ``45.2%``."""
+    if share is None or share != share:
+        return "–"
+    text = number(100 * float(share), decimals, persian)
+    return text + ("٪" if persian else "%")
+
+
+def digits(text: str, persian: bool) -> str:
+    """Write a text's digits in Persian or Latin."""
+    return to_persian_digits(text) if persian else normalize_digits(text)
+
+
+GREGORIAN_MONTHS_FA = ("ژانویه", "فوریه", "مارس", "آوریل", "مه", "ژوئن", "ژوئیه", "اوت", "سپتامبر", "اکتبر", "نوامبر", "دسامبر")
+
+
+def date_line_fa(date: dt.date, persian_digits: bool = True) -> str:
+    """``تاریخ: شنبه ۰۴ فروردین ۱۴۰۳ (۲۳ مارس ۲۰۲۴)``: Jalali and Gregorian.
+
+    The Gregorian date is written with a Persian month name: an ISO date such as
+    ``2024-03-23`` inside right-to-left text is laid out as ``23-03-2024``.
+    """
+    gregorian = f"{date.day} {GREGORIAN_MONTHS_FA[date.month - 1]} {date.year}"
+    return f"تاریخ: {digits(jalali_long(date), persian_digits)} ({digits(gregorian, persian_digits)})"
+
+
+def date_line_en(date: dt.date) -> str:
+    """``Date: 1403/01/04 (2024-03-23)``: Jalali and Gregorian, Latin digits."""
+    return f"Date: {to_jalali(date)} AP ({date:%d %B %Y})"
+
+
+def source_lines(summary: dict, persian_digits: bool = True) -> tuple[str, str]:
+    """The source line in Persian and in English, saying where the registers are synthetic."""
+    data = summary.get("data", {})
+    synthetic = bool(data.get("synthetic_registers", False))
+    census_fa = digits("سرشماری عمومی نفوس و مسکن ۱۳۹۵ (مرکز آمار ایران)", persian_digits)
+    register_fa = "دفاتر و درخواست‌ها: ثبت مصنوعی (ساختگی، نه واقعی)" if synthetic else "دفاتر و درخواست‌ها: ثبت دفاتر برنامه‌ریز"
+    register_en = "offices and applications: SYNTHETIC register (not real)" if synthetic else "offices and applications: planner's register"
+    fa = f"منابع: {census_fa}؛ سکونتگاه‌ها GeoNames (CC BY 4.0)؛ {register_fa}"
+    en = f"Sources: SCI 1395 (2016) census; settlements GeoNames (CC BY 4.0); {register_en}"
+    population = data.get("population_source")
+    if population and "1395" not in str(population):
+        en += f"; population: {population}"
+    return fa, en
+
+
+def scenario_lines(summary: dict, persian_digits: bool = True) -> tuple[str, str]:
+    """``سناریو: …`` and ``Scenario: …``."""
+    scenario = summary.get("scenario", {}) or {}
+    name = str(scenario.get("name", ""))
+    name_fa = str(scenario.get("name_fa") or name)
+    return f"سناریو: {digits(name_fa, persian_digits)}", f"Scenario: {name}"
