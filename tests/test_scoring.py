@@ -400,7 +400,7 @@ def _with_more_rural(dataset, code: str, extra: float):
     return dataclasses.replace(dataset, units=units)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(position=st.integers(0, COUNTIES_1395 - 1), extra=st.floats(1, 2_000_000),
        normalization=st.sampled_from(["minmax", "zscore", "standard"]))
 def test_more_rural_population_never_lowers_the_score(real, position, extra, normalization):

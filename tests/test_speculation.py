@@ -326,3 +326,15 @@ def test_outcome_measures_of_nothing_issued():
     measures = outcome_measures(pd.Series(dtype=float), pd.Series(dtype=float), units, set(), 0, 5000, 3000)
     assert measures["licences"] == 0 and measures["need_covered_share"] == 0.0
     assert np.isfinite(measures["need_covered_share"])
+
+
+@pytest.mark.xfail(strict=True, reason="open issue: one applicant with several applications in the same unit can be "
+                   "granted several licences; only one licence per applicant should be granted")
+def test_one_applicant_gets_at_most_one_licence_in_a_unit():
+    applications = applications_frame([
+        dict(application_id=f"D{i}", applicant_hash="same", unit_code="Q", application_date=D(2023, 1, i + 1))
+        for i in range(3)
+    ])
+    allocation = pd.DataFrame({"new_urban": [3], "new_rural": [0]}, index=["Q"])
+    out = screen_applications(applications, allocation, None, set(), RULES, TODAY)
+    assert (out["decision"] == "granted").sum() == 1
