@@ -31,9 +31,8 @@ COUNTIES_1395 = 429
 LIGHT = {"sensitivity": {"draws": 20, "spread": 0.2, "top_k": 50, "seed": 7}}
 SUMMARY_KEYS = {"status", "objective", "bound", "gap", "solver", "build_seconds", "solve_seconds", "licences_allocated",
                 "need_covered_share", "speculative_share", "counterfactual", "data", "scenario", "versions"}
-# Province floors that each fit their province's room but together need 2,010 of the 2,000 licences.
-FLOORS_OVER_BUDGET = {"09": 240, "07": 210, "02": 200, "06": 185, "08": 175, "11": 170, "04": 165, "03": 150,
-                      "23": 140, "01": 135, "27": 125, "10": 115}
+MIN_CATCHMENT = {"urban": 5000, "rural": 3000}  # the default scenario's plan block
+SLACK = 0.1
 
 
 # --------------------------------------------------------------------------- helpers
@@ -90,6 +89,24 @@ def assert_nothing_written(out: Path) -> None:
 
 def read_codes(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"unit_code": str, "province_code": str, "plan_unit": str, "resident_unit_code": str})
+
+
+def room(table: pd.DataFrame, part: str) -> pd.Series:
+    """New licences a part may take: up to its saturation cap and its minimum catchment, less what exists."""
+    cap = np.floor(table[f"target_{part}"] * (1 + SLACK))
+    viable = np.floor(table[f"pop_{part}"] / MIN_CATCHMENT[part])
+    return np.maximum(np.minimum(cap, viable) - table[f"existing_{part}"], 0)
+
+
+def floors_over_budget(scores: pd.DataFrame) -> dict[str, int]:
+    """Province floors that each fit their province's room (90% of it) but together need more than the budget."""
+    by_province = (room(scores, "urban") + room(scores, "rural")).groupby(scores["province_code"]).sum()
+    floors: dict[str, int] = {}
+    for province, space in by_province.sort_values(ascending=False).items():
+        floors[province] = int(0.9 * space)
+        if sum(floors.values()) > BUDGET + 20:
+            return floors
+    raise AssertionError("the provinces cannot hold the budget at all")
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -308,14 +325,17 @@ INFEASIBLE = {
     "exact budget beyond the caps": (
         {"budget_licences": 20_000, "budget_mode": "exact"}, ["budget", ("saturation_cap", "viability")], "20,000"),
     "province floors over the budget": (
-        {"province_ceiling_share": None, "province_floor": {"mode": "explicit", "licences": FLOORS_OVER_BUDGET}},
-        ["budget", "province_floor"], "2,010"),
+        {"province_ceiling_share": None, "province_floor": "over budget"}, ["budget", "province_floor"], None),
 }
 
 
 @pytest.mark.parametrize("case", list(INFEASIBLE))
-def test_infeasible_scenario_is_explained_and_writes_nothing(case, shared_data, tmp_path, fast_data):
+def test_infeasible_scenario_is_explained_and_writes_nothing(case, shared_data, tmp_path, fast_data, baseline):
     plan, groups, amount = INFEASIBLE[case]
+    if plan.get("province_floor") == "over budget":
+        floors = floors_over_budget(baseline[0].scores)
+        plan = {**plan, "province_floor": {"mode": "explicit", "licences": floors}}
+        amount = f"{sum(floors.values()):,}"
     path = write_yaml(tmp_path / "infeasible.yaml", scenario_dict(plan=plan))
     out = tmp_path / "out"
     result = invoke("plan", "--scenario", path, "--data", shared_data, "--out", out)
@@ -328,9 +348,10 @@ def test_infeasible_scenario_is_explained_and_writes_nothing(case, shared_data, 
     assert_nothing_written(out)
 
 
-def test_infeasible_error_carries_the_diagnosis(real):
-    scenario = Scenario.model_validate(scenario_dict(plan=INFEASIBLE["province floors over the budget"][0]))
-    scored = score_units(real, scenario)
+def test_infeasible_error_carries_the_diagnosis(real, baseline):
+    scored = baseline[0]
+    floors = {"mode": "explicit", "licences": floors_over_budget(scored.scores)}
+    scenario = Scenario.model_validate(scenario_dict(plan={"province_ceiling_share": None, "province_floor": floors}))
     with pytest.raises(InfeasibleError) as error:
         make_plan(real, scenario, scored)
     diagnosis = error.value.diagnosis
@@ -344,21 +365,22 @@ def test_infeasible_error_carries_the_diagnosis(real):
 def test_locks_are_honoured(real, baseline):
     scored, made = baseline
     before = made.allocation.set_index("unit_code")
+    parts = scored.scores.set_index("unit_code")
     got_some = before[(before["new_urban"] > 0) & (before["new_rural"] > 0)].index
-    nothing = before[(before["new_licences"] == 0) & ~before["moratorium"]].index
-    assert len(got_some) > 2 and len(nothing) > 0
-    zeroed, split = got_some[0], got_some[1]
+    # a county the unlocked plan leaves out although it has room for an urban office
+    left_out = before.index[(before["new_licences"] == 0) & (room(parts, "urban") > 0)]
+    assert len(got_some) > 2 and len(left_out) > 0
+    zeroed, split, added = got_some[0], got_some[1], left_out[0]
     locks = {
         zeroed: {"total": 0},
         split: {"urban": int(before.loc[split, "new_urban"]) - 1, "rural": int(before.loc[split, "new_rural"])},
-        "0009": {"urban": 1},  # Mahallat: no licence in the unlocked plan, room for one urban office
+        added: {"urban": 1},
     }
-    assert before.loc["0009", "new_licences"] == 0
     scenario = Scenario.model_validate(scenario_dict(plan={"locks": locks}))
     after = make_plan(real, scenario, scored).allocation.set_index("unit_code")
     assert after.loc[zeroed, "new_licences"] == 0
     assert after.loc[split, "new_urban"] == locks[split]["urban"] and after.loc[split, "new_rural"] == locks[split]["rural"]
-    assert after.loc["0009", "new_urban"] == 1 and after.loc["0009", "new_rural"] == 0
+    assert after.loc[added, "new_urban"] == 1 and after.loc[added, "new_rural"] == 0
     assert after["new_licences"].sum() == BUDGET
 
 
