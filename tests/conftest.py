@@ -65,7 +65,7 @@ def shared_data() -> Path:
     """The real data folder (read-only: copy files to ``tmp_path`` before editing them)."""
     path = shared_data_path()
     if not (path / "iran_counties.geojson").exists():
-        pytest.skip(f"real data not found at {path} (set {SHARED_DATA_VARIABLE})")
+        pytest.fail(f"real data not found at {path}: the tests need ../shared/data/iran (or set {SHARED_DATA_VARIABLE})")
     return path
 
 

@@ -6,7 +6,6 @@ Contract folders are written from a small subset of the real data (Markazi, Qom,
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
@@ -18,7 +17,6 @@ import yaml
 from siting.data import data_fingerprint, load_dataset, summary
 from siting.errors import DataError
 
-HAS_PYARROW = importlib.util.find_spec("pyarrow") is not None
 
 
 def _expected(contract_layers) -> dict:
@@ -70,11 +68,6 @@ def test_each_format_loads_the_same_figures(contract_folder, contract_layers, fm
             "+proj=aea +lat_1=27 +lat_2=37 +lat_0=32 +lon_0=54 +datum=WGS84").area.reindex(area.index) / 1e6, rtol=1e-3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (siting/data/_read.py): Shapefile field names are cut to 10 characters "
-    "(parent_code → parent_cod, pop_nonsettled → pop_nonset), so a contract Shapefile cannot be loaded",
-)
 def test_shapefile_folder_loads(contract_folder, contract_layers):
     dataset = load_dataset(contract_folder("shp"))
     assert summary(dataset)["county_units"] == len(contract_layers["counties"])
@@ -96,18 +89,11 @@ def test_shapefile_with_short_field_names_loads(contract_layers, write_layer, tm
     assert loaded.crs.to_epsg() == 4326
 
 
-@pytest.mark.skipif(not HAS_PYARROW, reason="GeoParquet needs pyarrow")
 def test_geoparquet_folder_loads(contract_folder, contract_layers):
     dataset = load_dataset(contract_folder("parquet"))
     assert summary(dataset)["county_population_total"] == _expected(contract_layers)["county_population_total"]
 
 
-@pytest.mark.xfail(
-    not HAS_PYARROW,
-    strict=True,
-    reason="BUG: GeoParquet is a listed format but pyarrow is not a dependency; reading a .parquet layer "
-    "raises ImportError with a traceback (siting/data/_read.py catches no ImportError)",
-)
 def test_unreadable_geoparquet_is_a_clean_error(tmp_path, run_amayesh):
     folder = tmp_path / "parquet"
     folder.mkdir()

@@ -80,7 +80,7 @@ def test_official_duplicate_county_code(official_copy, run_amayesh):
     folder = official_copy(COUNTIES)
     edit_features(folder / COUNTIES, 5, lambda p: p.update(county_code="0001"))  # feature 5 copies Arak's code
     lines = refused(run_amayesh, folder)
-    find(lines, COUNTIES, 5, "unit_code", "duplicate code '0001' (rows 1, 5)")
+    find(lines, COUNTIES, 5, "county_code", "duplicate code '0001' (rows 1, 5)")
 
 
 def test_official_negative_population(official_copy, run_amayesh):
@@ -94,7 +94,7 @@ def test_official_negative_population(official_copy, run_amayesh):
     edit_features(folder / COUNTIES, 7, negative)
     lines = refused(run_amayesh, folder)
     assert len(lines) == 1
-    find(lines, COUNTIES, 7, "pop_rural", "value is negative")
+    find(lines, COUNTIES, 7, "pop_1395_rural", "value is negative")
 
 
 CRS84 = '"name": "urn:ogc:def:crs:OGC:1.3:CRS84"'
@@ -123,8 +123,8 @@ def test_official_county_codes_stored_as_numbers(official_copy, run_amayesh):
     text = path.read_text(encoding="utf-8")
     path.write_text(re.sub(r'"county_code": "(\d+)"', lambda m: f'"county_code": {int(m.group(1))}', text), encoding="utf-8")
     lines = refused(run_amayesh, folder)
-    find(lines, COUNTIES, None, "unit_code", "codes are stored as numbers, so leading zeros are lost")
-    find(lines, COUNTIES, 1, "unit_code", "code should have 4 characters (leading zeros lost?)")  # 0001 → 1
+    find(lines, COUNTIES, None, "county_code", "codes are stored as numbers, so leading zeros are lost")
+    find(lines, COUNTIES, 1, "county_code", "code should have 4 characters (leading zeros lost?)")  # 0001 → 1
 
 
 def test_official_province_not_the_sum_of_its_counties(official_copy, run_amayesh):
@@ -137,8 +137,8 @@ def test_official_province_not_the_sum_of_its_counties(official_copy, run_amayes
     edit_features(folder / PROVINCES, 3, inflate)  # province 02
     lines = refused(run_amayesh, folder)
     assert len(lines) == 2
-    find(lines, PROVINCES, 3, "pop_total", "province 02: pop_total is 3,284,582 but its county units sum to 3,283,582")
-    find(lines, PROVINCES, 3, "pop_urban", "but its county units sum to")
+    find(lines, PROVINCES, 3, "pop_1395_total", "province 02: pop_1395_total is 3,284,582 but its county units sum to 3,283,582")
+    find(lines, PROVINCES, 3, "pop_1395_urban", "but its county units sum to")
 
 
 def test_official_misnamed_column_hints_the_close_name(official_copy, run_amayesh):
@@ -149,11 +149,6 @@ def test_official_misnamed_column_hints_the_close_name(official_copy, run_amayes
     find(lines, COUNTIES, None, "pop_total", "required column is missing (found 'pop_1395_totl': misnamed?)")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (siting/data/official.py): problems in official files name the contract column "
-    "('unit_code', 'pop_rural') instead of the file's own column ('county_code', 'pop_1395_rural')",
-)
 def test_official_messages_name_the_files_own_columns(official_copy, run_amayesh):
     folder = official_copy(COUNTIES)
 

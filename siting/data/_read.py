@@ -8,8 +8,9 @@ for CSV, feature number for GIS layers).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import geopandas as gpd
 import pandas as pd
@@ -35,6 +36,7 @@ class Table:
     path: Path
     row_offset: int  # add to a 0-based position to get the row a planner sees
     problems: tuple[Problem, ...] = ()
+    source_columns: Mapping[str, str] = field(default_factory=dict)  # contract name -> the file's own name
 
     @property
     def name(self) -> str:
@@ -42,6 +44,18 @@ class Table:
 
     def row(self, position: int) -> int:
         return int(position) + self.row_offset
+
+    def label(self, column: str | None) -> str | None:
+        """The column's name as the planner's file spells it."""
+        return None if column is None else self.source_columns.get(column, column)
+
+    def renamed(self, mapping: Mapping[str, str]) -> "Table":
+        """The same table with file columns renamed to contract names; messages keep the file's names."""
+        present = {source: target for source, target in mapping.items() if source in self.frame.columns}
+        clashing = [target for target in present.values() if target in self.frame.columns and target not in present]
+        frame = self.frame.drop(columns=clashing).rename(columns=present)
+        sources = {**self.source_columns, **{target: source for source, target in present.items()}}
+        return replace(self, frame=frame, source_columns=sources)
 
 
 def find_file(folder: Path, stem: str) -> Path | None:
@@ -53,11 +67,14 @@ def find_file(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def read_table(path: Path) -> Table:
+def read_table(path: Path, expected_columns: Sequence[str] = ()) -> Table:
     """Read a CSV or GIS file; text stays text (codes keep leading zeros).
 
     GIS layers are checked for a declared, known CRS whose coordinates fall in
     Iran, and reprojected to EPSG:4326 with a warning when they use another CRS.
+    Shapefiles cut field names to 10 characters: those of ``expected_columns``
+    are restored (``parent_cod`` → ``parent_code``), messages still naming the
+    file's field.
     """
     path = Path(path)
     if not path.exists():
@@ -73,7 +90,11 @@ def read_table(path: Path) -> Table:
         return Table(frame, path, row_offset=2)
     if path.suffix.lower() not in GIS_SUFFIXES:
         raise DataError([Problem(path.name, f"unsupported file type '{path.suffix}'")])
-    return _read_layer(path)
+    table = _read_layer(path)
+    if path.suffix.lower() == ".shp":
+        truncated = {column[:10]: column for column in expected_columns if len(column) > 10}
+        table = table.renamed({short: full for short, full in truncated.items() if full not in table.frame.columns})
+    return table
 
 
 def _read_layer(path: Path) -> Table:
@@ -83,7 +104,7 @@ def _read_layer(path: Path) -> Table:
             frame = gpd.read_parquet(path)
         else:
             frame = gpd.read_file(path, engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, ImportError, OSError) as exc:
         raise DataError([Problem(path.name, f"cannot be read as a GIS layer: {exc}")]) from None
     declared = _declared_geojson_crs(path) if path.suffix.lower() in (".geojson", ".json") else None
     if declared is not None:

@@ -22,6 +22,7 @@ MAX_ROWS_REPORTED = 20
 
 def _rows(table: Table, mask: np.ndarray | pd.Series, column: str | None, message: str) -> list[Problem]:
     positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+    column = table.label(column)
     problems = [Problem(table.name, message, table.row(p), column) for p in positions[:MAX_ROWS_REPORTED]]
     if len(positions) > MAX_ROWS_REPORTED:
         problems.append(
@@ -40,7 +41,7 @@ def required_columns(table: Table, columns: Iterable[str]) -> list[Problem]:
         if column not in present:
             close = difflib.get_close_matches(column, present, n=1, cutoff=0.6)
             hint = f" (found '{close[0]}': misnamed?)" if close else ""
-            problems.append(Problem(table.name, f"required column is missing{hint}", None, column))
+            problems.append(Problem(table.name, f"required column is missing{hint}", None, table.label(column)))
     return problems
 
 
@@ -54,7 +55,7 @@ def codes(table: Table, column: str, width: int | Sequence[int] | None = None, u
                 table.name,
                 "codes are stored as numbers, so leading zeros are lost (e.g. '0001' becomes 1): store them as text",
                 None,
-                column,
+                table.label(column),
             )
         )
         values = raw.map(lambda v: None if pd.isna(v) else str(int(v)) if float(v).is_integer() else str(v))
@@ -76,7 +77,7 @@ def codes(table: Table, column: str, width: int | Sequence[int] | None = None, u
         for code, group in values[duplicated].groupby(values[duplicated]):
             rows = ", ".join(str(table.row(p)) for p in np.flatnonzero(values.eq(code).to_numpy()))
             problems.append(
-                Problem(table.name, f"duplicate code '{code}' (rows {rows})", table.row(group.index[-1]), column)
+                Problem(table.name, f"duplicate code '{code}' (rows {rows})", table.row(group.index[-1]), table.label(column))
             )
     return values.astype(object), problems
 
@@ -188,9 +189,9 @@ def dates(table: Table, column: str, required: bool = False) -> tuple[pd.Series,
             parsed.append(None)
             bad.append(position)
             messages[position] = str(exc)
-    problems = [Problem(table.name, messages[p], table.row(p), column) for p in bad[:MAX_ROWS_REPORTED]]
+    problems = [Problem(table.name, messages[p], table.row(p), table.label(column)) for p in bad[:MAX_ROWS_REPORTED]]
     if len(bad) > MAX_ROWS_REPORTED:
-        problems.append(Problem(table.name, f"... and {len(bad) - MAX_ROWS_REPORTED} more unparseable dates", None, column))
+        problems.append(Problem(table.name, f"... and {len(bad) - MAX_ROWS_REPORTED} more unparseable dates", None, table.label(column)))
     values = pd.Series(parsed, index=table.frame.index, dtype=object)
     if required:
         problems += _rows(table, values.isna() & ~np.isin(np.arange(len(values)), bad), column, "date is missing")

@@ -28,7 +28,15 @@ import yaml
 
 from siting.data import checks
 from siting.data._read import Table, find_file, read_table
-from siting.data.registers import parse_applications, parse_offices, parse_parks, unknown_units
+from siting.data.registers import (
+    APPLICATION_COLUMNS,
+    OFFICE_COLUMNS,
+    PARK_COLUMNS,
+    parse_applications,
+    parse_offices,
+    parse_parks,
+    unknown_units,
+)
 from siting.data.settlements import SETTLEMENT_COLUMNS, parse_settlements
 from siting.data.units import LEVELS, UNIT_COLUMNS, assign_province_codes, check_hierarchy, parse_units, units_at
 from siting.errors import DataError, Problem
@@ -144,7 +152,7 @@ def _contract(folder: Path) -> Dataset:
         path = find_file(folder, stem)
         if path is None:
             continue
-        table = read_table(path)
+        table = read_table(path, expected_columns=UNIT_COLUMNS)
         problems += table.problems
         units, found = parse_units(table, level, official_codes=False)
         problems += found
@@ -160,7 +168,7 @@ def _contract(folder: Path) -> Dataset:
     settlements = pd.DataFrame(columns=SETTLEMENT_COLUMNS)
     path = find_file(folder, "settlements")
     if path is not None:
-        table = read_table(path)
+        table = read_table(path, expected_columns=SETTLEMENT_COLUMNS)
         settlements, found = parse_settlements(table)
         problems += list(table.problems) + found + unknown_units(table, settlements["unit_code"], set(units["unit_code"]))
     warnings = _raise_errors(problems)
@@ -188,13 +196,11 @@ def _official(folder: Path) -> Dataset:
     county_codes = set(counties["unit_code"])
     if "labour" in parts:
         labour = parts["labour"]
-        table = read_table(folder / "iran_county_labour_1395.csv")
-        problems += unknown_units(table, labour["unit_code"], county_codes)
+        problems += unknown_units(parts["tables"]["labour"], labour["unit_code"], county_codes)
         units = units.merge(labour, on="unit_code", how="left")
     settlements = parts.get("settlements", pd.DataFrame(columns=SETTLEMENT_COLUMNS))
     if len(settlements):
-        table = read_table(folder / "iran_cities.csv")
-        problems += unknown_units(table, settlements["unit_code"], county_codes)
+        problems += unknown_units(parts["tables"]["settlements"].renamed({"county_code": "unit_code"}), settlements["unit_code"], county_codes)
     if "seats" in parts:
         is_county = units["level"] == "county"
         seated = pick_seats(units[is_county], parts["seats"], settlements)
@@ -221,12 +227,13 @@ def _official(folder: Path) -> Dataset:
 def _with_folder_registers(dataset: Dataset, folder: Path, manifest: dict) -> Dataset:
     problems = list(dataset.warnings)
     registers = {}
-    for key, parser in (("offices", parse_offices), ("applications", parse_applications), ("industrial_parks", parse_parks)):
+    for key, parser, columns in (("offices", parse_offices, OFFICE_COLUMNS), ("applications", parse_applications, APPLICATION_COLUMNS),
+                                 ("industrial_parks", parse_parks, PARK_COLUMNS)):
         path = folder / manifest[key] if key in manifest else find_file(folder, key)
         if path is None:
             registers[key] = None
             continue
-        table = read_table(path)
+        table = read_table(path, expected_columns=columns)
         frame, found = parser(table)
         problems += list(table.problems) + found
         if not any(p.severity == "error" for p in found):

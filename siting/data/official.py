@@ -9,7 +9,6 @@ through the same checks as a planner's files.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -49,36 +48,30 @@ def is_official_folder(folder: Path) -> bool:
     return (folder / COUNTIES).exists()
 
 
-def _renamed(table: Table, mapping: dict[str, str]) -> Table:
-    present = {k: v for k, v in mapping.items() if k in table.frame.columns}
-    frame = table.frame.drop(columns=[v for v in present.values() if v in table.frame.columns and v not in present])
-    return replace(table, frame=frame.rename(columns=present))
-
-
 def load_official(folder: Path) -> dict:
     """Read and validate an official folder; returns the parts of a dataset and the problems."""
     problems: list[Problem] = []
-    counties_table = _renamed(read_table(folder / COUNTIES), {"county_code": "unit_code", "province_code": "parent_code", **_CENSUS})
+    counties_table = read_table(folder / COUNTIES).renamed({"county_code": "unit_code", "province_code": "parent_code", **_CENSUS})
     problems += counties_table.problems
     counties, found = parse_units(counties_table, "county", official_codes=True)
     problems += found
     tables = {"county": counties_table}
     parts: dict = {"counties": counties, "tables": tables}
     if (folder / PROVINCES).exists():
-        provinces_table = _renamed(read_table(folder / PROVINCES), {"province_code": "unit_code", "pop_1390_total": "pop_1390", **_CENSUS})
+        provinces_table = read_table(folder / PROVINCES).renamed({"province_code": "unit_code", "pop_1390_total": "pop_1390", **_CENSUS})
         problems += provinces_table.problems
         provinces, found = parse_units(provinces_table, "province", official_codes=True)
         problems += found
         tables["province"] = provinces_table
         parts["provinces"] = provinces
     if (folder / LABOUR).exists():
-        labour, found = _labour(read_table(folder / LABOUR))
+        tables["labour"] = read_table(folder / LABOUR)
+        parts["labour"], found = _labour(tables["labour"])
         problems += found
-        parts["labour"] = labour
     if (folder / CITIES).exists():
-        settlements, found = _cities(read_table(folder / CITIES))
+        tables["settlements"] = read_table(folder / CITIES)
+        parts["settlements"], found = _cities(tables["settlements"])
         problems += found
-        parts["settlements"] = settlements
     if (folder / POST).exists():
         parts["seats"], found = _seats(read_table(folder / POST))
         problems += found
@@ -112,7 +105,7 @@ def _cities(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
         problems += found
     else:
         duplicate = pd.Series(False, index=frame.index)
-    renamed = _renamed(table, {"geonameid": "settlement_code", "population_geonames": "population", "county_code": "unit_code"})
+    renamed = table.renamed({"geonameid": "settlement_code", "population_geonames": "population", "county_code": "unit_code"})
     settlements, found = parse_settlements(renamed)
     problems += found
     if duplicate.any():

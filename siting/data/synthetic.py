@@ -106,8 +106,8 @@ def _offices(units: pd.DataFrame, dataset: Dataset, rng: np.random.Generator, ca
     urban_weight = units["pop_urban"].to_numpy(float) ** cal.urban_scale_exponent
     rural_weight = units["pop_rural"].to_numpy(float)
     tehran = _tehran_county(units)
-    n_municipal = TEHRAN_MUNICIPAL_OFFICES if tehran else 0
-    n_rural = int(round(cal.offices * cal.rural_office_share)) if rural_weight.sum() > 0 else 0
+    n_municipal = min(TEHRAN_MUNICIPAL_OFFICES, cal.offices) if tehran else 0
+    n_rural = min(int(round(cal.offices * cal.rural_office_share)), cal.offices - n_municipal) if rural_weight.sum() > 0 else 0
     n_urban = cal.offices - n_rural - n_municipal
     urban_counts = rng.multinomial(n_urban, urban_weight / urban_weight.sum())
     rural_counts = rng.multinomial(n_rural, rural_weight / rural_weight.sum()) if n_rural else np.zeros(len(units), int)

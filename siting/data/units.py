@@ -166,10 +166,10 @@ def check_hierarchy(
                 problems.append(
                     Problem(
                         parent_table.name,
-                        f"{parent_level(level)} {code}: {column} is {joined[column].iloc[position]:,.0f} "
+                        f"{parent_level(level)} {code}: {parent_table.label(column)} is {joined[column].iloc[position]:,.0f} "
                         f"but its {level} units sum to {child_sum.iloc[position]:,.0f}",
                         parent_table.row(position),
-                        column,
+                        parent_table.label(column),
                     )
                 )
         childless = ~joined.index.isin(sums.index) if level not in partial else np.zeros(len(joined), bool)
