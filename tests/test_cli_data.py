@@ -105,7 +105,8 @@ def test_generate_writes_a_folder_that_reloads(geography, tmp_path, run_amayesh)
     result = run_amayesh("data", "generate", "--data", geography, "--out", out, *GENERATE)
     assert result.exit_code == 0, result.output
     offices = pd.read_csv(out / "offices.csv", dtype=str)
-    assert f"Wrote {len(offices)} offices" in result.stdout and "0 parks" in result.stdout
+    assert len(offices) == 3000  # explicit counts are exact, not scaled to the geography
+    assert "Wrote 3,000 offices" in result.stdout and "5 parks" in result.stdout
     assert (out / "SYNTHETIC.txt").read_text(encoding="utf-8").startswith("SYNTHETIC registers")
     assert offices["unit_code"].str.len().eq(4).all()  # codes written as text, leading zeros kept
     assert offices["unit_code"].str.startswith("00").any()

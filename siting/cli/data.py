@@ -65,11 +65,14 @@ def check(path: str | None, vintage: str, as_json: bool) -> None:
 @out_option
 @replace_option
 @click.option("--seed", default=1393, show_default=True, help="Random seed: the same seed gives the same registers.")
-@click.option("--offices", "n_offices", default=10_200, show_default=True, help="Number of offices in the register.")
-@click.option("--applications", "n_applications", default=6_000, show_default=True, help="Number of pending applications.")
-@click.option("--parks", "n_parks", default=450, show_default=True, help="Number of industrial parks.")
+@click.option("--offices", "n_offices", type=click.IntRange(min=0), default=None,
+              help="Number of offices [default: 10,200 nationally, scaled to the population the source covers].")
+@click.option("--applications", "n_applications", type=click.IntRange(min=0), default=None,
+              help="Number of pending applications [default: 6,000 nationally, scaled likewise].")
+@click.option("--parks", "n_parks", type=click.IntRange(min=0), default=None,
+              help="Number of industrial parks [default: 450 nationally, scaled likewise].")
 @reports_errors
-def generate(data: str, out: Path, replace: bool, seed: int, n_offices: int, n_applications: int, n_parks: int) -> None:
+def generate(data: str, out: Path, replace: bool, seed: int, n_offices: int | None, n_applications: int | None, n_parks: int | None) -> None:
     """Write SYNTHETIC registers (offices, applications, industrial parks) for a data source.
 
     The folder gets offices.csv, applications.csv, industrial_parks.csv (dates in Jalali)
@@ -82,8 +85,9 @@ def generate(data: str, out: Path, replace: bool, seed: int, n_offices: int, n_a
     from siting.outputs import output_folder
 
     dataset = load_dataset(data)
-    calibration = Calibration(offices=n_offices, applications=n_applications, parks=n_parks)
-    offices, applications, parks = generate_registers(dataset, seed=seed, calibration=calibration)
+    given = {k: v for k, v in {"offices": n_offices, "applications": n_applications, "parks": n_parks}.items() if v is not None}
+    calibration = Calibration(**given)
+    offices, applications, parks = generate_registers(dataset, seed=seed, calibration=calibration, scale_to_population=not given)
     geography = data if data == "embedded" else str(Path(data).resolve())
     with output_folder(out, replace=replace) as staging:
         offices.to_csv(staging / "offices.csv", index=False)

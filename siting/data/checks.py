@@ -154,14 +154,16 @@ def geometries(table: Table, max_area_change: float = 0.01) -> tuple[pd.Series, 
         geometry = geometry.copy()
         geometry.loc[geometry.index[invalid][safe]] = polys[safe]
         reasons = shapely.is_valid_reason(frame.geometry[invalid].to_numpy())
-        for position, ok, reason, delta in zip(np.flatnonzero(invalid.to_numpy()), safe, reasons, change):
+        for position, ok, reason, delta, area_before in zip(np.flatnonzero(invalid.to_numpy()), safe, reasons, change, before):
             if ok:
                 problems.append(Problem(table.name, f"invalid geometry ({reason}) repaired", table.row(position), "geometry", "warning"))
             else:
                 problems.append(
                     Problem(
                         table.name,
-                        f"invalid geometry ({reason}); repairing it would change its area by {delta:.0%}: fix it in the source",
+                        f"invalid geometry ({reason}); "
+                        + ("its rings cancel out to zero area (a bow-tie?)" if abs(area_before) < 1e-12 else f"repairing it would change its area by {delta:.0%}")
+                        + ": fix it in the source",
                         table.row(position),
                         "geometry",
                     )

@@ -53,14 +53,20 @@ class Calibration:
     today: dt.date = dt.date(2024, 3, 19)  # 1402/12/29, the end of the register year
 
 
-def generate_registers(dataset: Dataset, seed: int = 1393, calibration: Calibration = Calibration()) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Synthetic offices, applications and parks for a dataset's finest units (in the register contract)."""
+def generate_registers(
+    dataset: Dataset, seed: int = 1393, calibration: Calibration = Calibration(), scale_to_population: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Synthetic offices, applications and parks for a dataset's finest units (in the register contract).
+
+    With ``scale_to_population`` the national counts shrink in proportion when the
+    source covers fewer people than the 1395 census; pass ``False`` for exact counts.
+    """
     rng = np.random.default_rng(seed)
     units = dataset.level(dataset.levels[-1]) if "partial_levels" not in dataset.metadata else dataset.level(dataset.levels[0])
     # A source that covers only part of the people (the embedded default lacks the rural
     # population) gets the same share of the national counts.
     coverage = min(1.0, float(units["pop_total"].sum()) / NATIONAL_POPULATION_1395)
-    if coverage < 0.99:
+    if scale_to_population and coverage < 0.99:
         calibration = replace(calibration, offices=round(calibration.offices * coverage),
                               applications=round(calibration.applications * coverage), parks=round(calibration.parks * coverage))
     offices = _offices(units, dataset, rng, calibration)
