@@ -6,6 +6,7 @@ VENV ?= .venv
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 OUT ?= runs/default
 PYTEST_ARGS ?=
+PYTHON312 ?= /root/.pyenv/versions/3.12.1/bin/python
 
 .PHONY: plan test install test-py312 clean
 
@@ -25,7 +26,7 @@ test: $(VENV)/.installed
 
 # The same suite on Python 3.12 with PuLP 4 (used by .ci/run).
 test-py312:
-	$(MAKE) test PYTHON=$${PYTHON312:-/root/.pyenv/versions/3.12.1/bin/python} VENV=.venv312
+	$(MAKE) test PYTHON=$(PYTHON312) VENV=.venv312
 
 clean:
 	rm -rf $(VENV) .venv312 .pytest_cache .hypothesis
