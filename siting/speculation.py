@@ -23,11 +23,14 @@ REASONS = {
     "saturated_unit": "unit is saturated (moratorium): no new licence may be issued there",
     "zero_allocation": "the plan allocates no new licence to this unit",
     "multi_unit_applicant": "the same applicant applied in several units",
+    "repeat_application": "the same applicant already has an earlier application in this unit",
     "transferred_within_limit": "the applicant transferred a licence within the no-transfer period",
     "not_opened_in_time": "the applicant's earlier licence did not open within the deadline",
     "education_below_minimum": "education below the minimum for this setting",
 }
-SPECULATIVE_REASONS = ("saturated_unit", "zero_allocation", "multi_unit_applicant", "transferred_within_limit", "not_opened_in_time")
+SPECULATIVE_REASONS = (
+    "saturated_unit", "zero_allocation", "multi_unit_applicant", "repeat_application", "transferred_within_limit", "not_opened_in_time",
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,10 @@ def register_audit(offices: pd.DataFrame | None, rules: Rules, today: dt.date) -
 def speculative_flags(applications: pd.DataFrame, offices: pd.DataFrame | None, moratorium: set[tuple[str, str]], rules: Rules, today: dt.date) -> pd.DataFrame:
     """Boolean flags per application for every plan-independent speculation reason."""
     units_per_applicant = applications.groupby("applicant_hash")["plan_unit"].transform("nunique")
+    # One licence per applicant: later applications of the same person in the same unit are repeats.
+    order = applications.assign(_date=day_ordinals(applications["application_date"])).sort_values(
+        ["_date", "application_id"], kind="stable")
+    repeat = order.duplicated(["applicant_hash", "plan_unit"], keep="first").reindex(applications.index)
     findings = holder_findings(offices, rules, today)
     transferred = set(findings.loc[findings["transferred_within_limit"], "holder_hash"].dropna())
     unopened = set(findings.loc[findings["not_opened_in_time"], "holder_hash"].dropna())
@@ -106,6 +113,7 @@ def speculative_flags(applications: pd.DataFrame, offices: pd.DataFrame | None, 
     return pd.DataFrame({
         "saturated_unit": np.fromiter(((u, st) in moratorium for u, st in zip(applications["plan_unit"], setting)), bool, len(applications)),
         "multi_unit_applicant": (units_per_applicant > 1).to_numpy(),
+        "repeat_application": repeat.to_numpy(),
         "transferred_within_limit": applications["applicant_hash"].isin(transferred).to_numpy(),
         "not_opened_in_time": applications["applicant_hash"].isin(unopened).to_numpy(),
         "education_below_minimum": (education.notna() & (education < minimum)).to_numpy(),

@@ -185,7 +185,13 @@ def test_education_minimum_rural_associate_urban_bachelor(flags):
 
 
 def test_clean_applications_carry_no_flag(flags):
-    assert not flags.loc[["A03", "A04", "A08", "A10", "A12", "A14", "A16"]].any(axis=None)
+    assert not flags.loc[["A03", "A08", "A10", "A12", "A14", "A16"]].any(axis=None)
+
+
+def test_a_second_application_in_the_same_unit_is_a_repeat(flags):
+    # "twice" applied in U1 for an urban and a rural office: one licence per applicant, the earlier application counts.
+    assert flags.loc["A04", "repeat_application"] and not flags.loc["A03", "repeat_application"]
+    assert not flags.loc["A04", "multi_unit_applicant"]
 
 
 # --------------------------------------------------------------------------- screening and queues
@@ -328,8 +334,6 @@ def test_outcome_measures_of_nothing_issued():
     assert np.isfinite(measures["need_covered_share"])
 
 
-@pytest.mark.xfail(strict=True, reason="open issue: one applicant with several applications in the same unit can be "
-                   "granted several licences; only one licence per applicant should be granted")
 def test_one_applicant_gets_at_most_one_licence_in_a_unit():
     applications = applications_frame([
         dict(application_id=f"D{i}", applicant_hash="same", unit_code="Q", application_date=D(2023, 1, i + 1))
@@ -338,3 +342,5 @@ def test_one_applicant_gets_at_most_one_licence_in_a_unit():
     allocation = pd.DataFrame({"new_urban": [3], "new_rural": [0]}, index=["Q"])
     out = screen_applications(applications, allocation, None, set(), RULES, TODAY)
     assert (out["decision"] == "granted").sum() == 1
+    assert out.loc[out["decision"] == "granted", "application_id"].tolist() == ["D0"]  # the earliest
+    assert out.loc[out["application_id"] != "D0", "reason"].str.contains("earlier application in this unit").all()
