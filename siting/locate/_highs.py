@@ -111,8 +111,7 @@ class HighsSolver:
             np.ascontiguousarray(model.c, dtype=np.float64), *bounds,
             A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(np.float64),
         ]
-        if has_int:
-            args.append(model.integer.astype(np.int32))
+        args.append(model.integer.astype(np.int32) if has_int else np.zeros(model.n_cols, dtype=np.int32))
         h.passModel(*args)
         return h
 
