@@ -172,8 +172,10 @@ def province_map(run: RunData, province_code: str, metric: str = "new_licences",
     with plt.rc_context(rc_params()):
         fig, ax, side = _page(style)
         classes = data.classes[metric]
-        others = data.provinces[data.provinces["province_code"] != province_code]
-        if data.polygons:
+        margin = (0.06, 0.06, 0.06, 0.12)
+        x0, x1, y0, y1 = _view(units.total_bounds, margin, _box(ax))
+        others = data.provinces[data.provinces["province_code"] != province_code].cx[x0:x1, y0:y1]
+        if data.polygons and len(others):
             others.plot(ax=ax, facecolor="#f2f2f2", edgecolor="#bdbdbd", linewidth=0.5 * style.scale)
         mask = (data.units["province_code"] == province_code).to_numpy()
         _choropleth(ax, units, _subset(classes, mask), data.polygons, style, edge=0.5)
@@ -184,7 +186,7 @@ def province_map(run: RunData, province_code: str, metric: str = "new_licences",
         if len(sites):
             ax.scatter(sites.geometry.x, sites.geometry.y, marker="^", s=14 * style.scale**2, c="black",
                        edgecolors="white", linewidths=0.4, zorder=5)
-        _frame(ax, units.total_bounds, margin=(0.06, 0.06, 0.06, 0.12))
+        _frame(ax, units.total_bounds, margin=margin)
         values = units[metric].map(lambda v: L.number(v, int(METRICS[metric]["decimals"]), style.persian_digits))
         _place_labels(ax, units.assign(label=units["name_fa"] + "\n" + values), "label", 6.0 * style.scale, clip=True,
                       min_area_mm2=45 * style.scale**2)
@@ -311,17 +313,19 @@ def _footer(fig, run: RunData, style: MapStyle) -> None:
              ha="left", va="center", fontsize=6.5 * s)
 
 
-def _frame(ax, bounds: np.ndarray, margin: tuple[float, float, float, float], box: float | None = None,
-           spare: str = "centre") -> None:
-    """Fit the axes to ``bounds`` with margins (left, right, top, bottom) as shares of the extent.
+def _box(ax) -> float:
+    """Width/height ratio of an axes on paper."""
+    position = ax.get_position(original=True)
+    return (position.width * ax.figure.get_figwidth()) / (position.height * ax.figure.get_figheight())
 
-    The limits are widened in one direction so that one metre is as long across as
-    up on paper; ``box`` is the axes' width/height ratio (read from the figure when not given).
-    ``spare='left'`` puts the added width on the left (room for an inset).
+
+def _view(bounds: np.ndarray, margin: tuple[float, float, float, float], box: float, spare: str = "centre") -> tuple[float, float, float, float]:
+    """Map limits (x0, x1, y0, y1) showing ``bounds`` with margins (left, right, top, bottom) as shares of the extent.
+
+    The limits are widened in one direction so that a metre is as long across as up on
+    an axes of width/height ``box``; ``spare='left'`` puts the added width on the left
+    (room for an inset).
     """
-    if box is None:
-        position = ax.get_position(original=True)
-        box = (position.width * ax.figure.get_figwidth()) / (position.height * ax.figure.get_figheight())
     x0, y0, x1, y1 = bounds
     width, height = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
     left, right = x0 - margin[0] * width, x1 + margin[1] * width
@@ -334,6 +338,13 @@ def _frame(ax, bounds: np.ndarray, margin: tuple[float, float, float, float], bo
     else:
         extra = (width / box - height) / 2
         bottom, top = bottom - extra, top + extra
+    return left, right, bottom, top
+
+
+def _frame(ax, bounds: np.ndarray, margin: tuple[float, float, float, float], box: float | None = None,
+           spare: str = "centre") -> None:
+    """Set the axes' limits to :func:`_view` of ``bounds``, with equal scales across and up."""
+    left, right, bottom, top = _view(bounds, margin, _box(ax) if box is None else box, spare)
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
     ax.set_aspect("equal", adjustable="box")
