@@ -19,6 +19,22 @@ from typing import Iterator
 from siting.errors import OutputExistsError
 
 
+def check_destination(destination: Path, replace: bool = False) -> None:
+    """Refuse a non-empty destination up front, before any work is done.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``destination`` holds files and ``replace`` is false.
+    """
+    destination = Path(destination)
+    if destination.exists() and (not destination.is_dir() or any(destination.iterdir())) and not replace:
+        raise OutputExistsError(
+            f"{destination} already exists and is not empty: choose another --out folder, "
+            "or pass --replace (the old folder is kept as a .previous-<time> copy)"
+        )
+
+
 @contextlib.contextmanager
 def output_folder(destination: Path, replace: bool = False) -> Iterator[Path]:
     """Yield a staging folder that becomes ``destination`` when the block succeeds.
@@ -29,12 +45,7 @@ def output_folder(destination: Path, replace: bool = False) -> Iterator[Path]:
         If ``destination`` holds files and ``replace`` is false.
     """
     destination = Path(destination)
-    if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
-        if not replace:
-            raise OutputExistsError(
-                f"{destination} already exists and is not empty: choose another --out folder, "
-                "or pass --replace (the old folder is kept as a .previous-<time> copy)"
-            )
+    check_destination(destination, replace)
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
     try:

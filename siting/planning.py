@@ -100,7 +100,7 @@ def allocation_inputs(dataset: Dataset, scored: ScoreResult, plan: PlanSettings)
     return AllocationInputs(
         unit_code=codes,
         province_code=table["province_code"].to_numpy(),
-        score=np.maximum(table["score"].to_numpy(float), 0.0),
+        score=need_weights(table["score"].to_numpy(float)),
         urban_population=table["pop_urban"].to_numpy(float),
         rural_population=table["pop_rural"].to_numpy(float),
         existing_urban=table["existing_urban"].to_numpy(int),
@@ -111,6 +111,20 @@ def allocation_inputs(dataset: Dataset, scored: ScoreResult, plan: PlanSettings)
         locked_urban=locked_urban,
         locked_rural=locked_rural,
     )
+
+
+def need_weights(scores: np.ndarray) -> np.ndarray:
+    """Non-negative weights for the optimiser that keep the scores' order and differences.
+
+    Scores from z-score normalisation can be negative; they are shifted so the
+    lowest unit keeps a small positive weight (1 % of the score range), since a
+    zero weight would leave its room unused while licences stay unspent.
+    """
+    low = scores.min() if len(scores) else 0.0
+    if low >= 0:
+        return scores
+    spread = scores.max() - low
+    return scores - low + 0.01 * (spread if spread > 0 else 1.0)
 
 
 def caps(scores: pd.DataFrame, slack: float | None) -> pd.DataFrame:
@@ -132,6 +146,8 @@ def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan
         plan = plan.model_copy(update={"rural_share_min": None})
         notes.append("rural share constraint switched off: the data has no rural population")
     inputs = allocation_inputs(dataset, scored, plan)
+    if scored.scores["score"].min() < 0:
+        notes.append("scores shifted to non-negative need weights for the allocation (negative z-score composites)")
     settings = allocation_settings(plan, scored.scores)
     result = plan_allocation(inputs, settings, solver=plan.solver, time_limit=plan.time_limit_seconds,
                              mip_gap=plan.mip_gap if plan.mip_gap is not None else 1e-9, threads=1)
@@ -186,7 +202,8 @@ def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan
     licences = int(allocation["new_licences"].sum())
     if plan.budget_licences is not None and licences < plan.budget_licences:
         notes.append(f"{plan.budget_licences - licences:,} of the {plan.budget_licences:,} licences left unspent: every other unit "
-                     "is at its saturation cap or minimum catchment, and licences there would only feed speculation")
+                     "is at its saturation cap or minimum catchment or blocked by a province ceiling or the loan budget, "
+                     "and licences there would only feed speculation")
     plan_speculative = int(screened.loc[screened["decision"] == "granted", "speculative"].sum())
     fcfs = first_come_first_served(screened, licences)
     plan_independent = [f"flag_{name}" for name in SPECULATIVE_REASONS if name != "zero_allocation"]

@@ -8,12 +8,13 @@ the README lists them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from siting.errors import ScenarioError
+from siting.text import normalize_digits
 
 PROJECT_DATA = Path(__file__).resolve().parents[1] / "data"
 DEFAULT_SCENARIO = PROJECT_DATA / "scenarios" / "default.yaml"
@@ -30,10 +31,24 @@ class Registers(_Strict):
     synthetic_seed: int | None = Field(1393, description="Generate SYNTHETIC registers with this seed when the data brings none; null: none.")
 
 
+def _judgement(value: object) -> float:
+    """A pairwise judgement: a number or a fraction written as text ('1/9')."""
+    if isinstance(value, str):
+        text = normalize_digits(value).strip()
+        if "/" in text:
+            numerator, _, denominator = text.partition("/")
+            return float(numerator) / float(denominator)
+        return float(text)
+    return value  # type: ignore[return-value]
+
+
+Judgement = Annotated[float, BeforeValidator(_judgement)]
+
+
 class AhpSettings(_Strict):
     indicators: list[str]
-    matrix: list[list[float]] | None = None
-    stakeholders: dict[str, list[list[float]]] | None = None
+    matrix: list[list[Judgement]] | None = Field(None, description="pairwise judgements; fractions may be written '1/9'")
+    stakeholders: dict[str, list[list[Judgement]]] | None = None
     max_cr: float = 0.1
 
     @model_validator(mode="after")

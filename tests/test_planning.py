@@ -416,9 +416,6 @@ def test_embedded_default_runs_without_rural_share(embedded_offline, tmp_path):
     assert 0 < summary["licences_allocated"] <= BUDGET  # the default leaves unplaceable licences unspent
 
 
-@pytest.mark.xfail(strict=True, reason="open issue: planning.allocation_inputs clips negative scores to 0, so with "
-                   "z-score normalisation the below-average counties get no licence and the budget is left partly "
-                   "unspent while the note blames saturation caps and minimum catchments")
 def test_unspent_licences_note_is_true_under_zscore(real):
     scenario = Scenario.model_validate(scenario_dict(normalization="zscore", sensitivity={"draws": 0}))
     scored = score_units(real, scenario)

@@ -43,12 +43,13 @@ def plan(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
     import shutil
 
     from siting.dates import to_jalali
-    from siting.outputs import output_folder, write_json
+    from siting.outputs import check_destination, output_folder, write_json
     from siting.pipeline import prepare_dataset, provenance, write_scores
     from siting.planning import make_plan
     from siting.scenario import load_scenario
     from siting.scoring import score_units
 
+    check_destination(out, replace)
     scenario, path = load_scenario(scenario_path)
     overrides = {k: v for k, v in {"time_limit_seconds": time_limit, "mip_gap": mip_gap, "solver": solver}.items() if v is not None}
     if overrides:

@@ -41,11 +41,12 @@ def score(scenario_path: Path | None, data: str | None, vintage: str, out: Path,
     """
     import shutil
 
-    from siting.outputs import output_folder, write_json
+    from siting.outputs import check_destination, output_folder, write_json
     from siting.pipeline import prepare_dataset, provenance, write_scores
     from siting.scenario import load_scenario
     from siting.scoring import score_units
 
+    check_destination(out, replace)
     scenario, path = load_scenario(scenario_path)
     dataset = prepare_dataset(scenario, data, int(vintage))
     result = score_units(dataset, scenario)
