@@ -109,8 +109,9 @@ def derive_weights(scenario: Scenario, catalogue: dict[str, Indicator], ids: lis
 def need(dataset: Dataset, units: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Target offices from the standards, existing offices and the gap (negative: saturated)."""
     standards = scenario.need
-    target_urban = np.round(units["pop_urban"].to_numpy(float) / standards.urban_residents_per_office)
-    target_rural = np.round(units["pop_rural"].to_numpy(float) / standards.rural_residents_per_office)
+    # Half up, as a planner rounds (numpy's round goes to the even number).
+    target_urban = np.floor(units["pop_urban"].to_numpy(float) / standards.urban_residents_per_office + 0.5)
+    target_rural = np.floor(units["pop_rural"].to_numpy(float) / standards.rural_residents_per_office + 0.5)
     populated = units["pop_total"].to_numpy(float) > 0
     # Every populated unit needs a minimum, placed where its people mostly live.
     shortfall = np.where(populated, np.maximum(standards.min_target_per_unit - (target_urban + target_rural), 0), 0)
