@@ -303,3 +303,24 @@ def _coverage(rng: np.random.Generator) -> pd.DataFrame:
          "nearest_office": [f"LIC{i:06d}" for i in rng.integers(1, 9_000, len(cities))],
          "distance_km": distance, "covered": distance <= 15}
     )
+
+
+PACK_PROVINCES = ("23", "09")  # Tehran and Razavi Khorasan: two province maps keep the pack test fast
+
+
+@functools.cache
+def shared_pack() -> Path:
+    """The committee pack of :func:`shared_run` (province maps for :data:`PACK_PROVINCES`), built once per session."""
+    from siting.report.pack import ExportOptions, export
+    from siting.report.print_maps import MapStyle
+
+    out = shared_run().parent / "pack"
+    options = ExportOptions(style=MapStyle(date=dt.date(2024, 4, 3)), provinces=PACK_PROVINCES)
+    export(shared_run(), out, None, options)
+    return out
+
+
+@functools.cache
+def points_run() -> Path:
+    """A county run whose units and provinces are points, like the embedded default data (no sites)."""
+    return write_run(Path(tempfile.mkdtemp(prefix="amayesh-points-")) / "run", points=True, sites=False)

@@ -396,21 +396,27 @@ def _place_labels(ax, frame: gpd.GeoDataFrame, column: str, size: float, clip: b
     Features smaller on paper than ``min_area_mm2`` get no label (it would cover its neighbours');
     ``width_in`` is the axes' width on paper (needed for insets, whose position is set at draw time).
     """
-    from matplotlib import patheffects
-
     if column not in frame or frame.empty:
         return
     if min_area_mm2 > 0 and frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         frame = frame[frame.geometry.area.to_numpy() / _metres_per_mm(ax, width_in) ** 2 >= min_area_mm2]
     points = frame.geometry.representative_point()
-    halo = [patheffects.withStroke(linewidth=2.0, foreground="white")]
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     for x, y, text in zip(points.x, points.y, frame[column]):
         if not isinstance(text, str) or not text or not (x0 <= x <= x1 and y0 <= y <= y1):
             continue
-        ax.text(x, y, text, fontsize=size, ha="center", va="center", path_effects=halo, zorder=6,
-                linespacing=1.0, clip_on=clip)
+        _halo_text(ax, x, y, text, fontsize=size, ha="center", va="center", zorder=6, linespacing=1.0, clip_on=clip)
+
+
+def _halo_text(ax, x: float, y: float, text: str, **options) -> None:
+    """Text over a white halo. The halo is a separate outline, so the text itself stays text in a PDF
+    (searchable, and extracted by ``pdftotext``); text drawn with path effects becomes outlines."""
+    from matplotlib import patheffects
+
+    stroke = [patheffects.withStroke(linewidth=2.0, foreground="white")]
+    ax.text(x, y, text, color="white", path_effects=stroke, **options)
+    ax.text(x, y, text, **options)
 
 
 def _metres_per_mm(ax, width_in: float | None = None) -> float:
@@ -422,8 +428,6 @@ def _metres_per_mm(ax, width_in: float | None = None) -> float:
 
 
 def _tehran_inset(ax, data: MapData, classes: Classes, style: MapStyle) -> None:
-    from matplotlib import patheffects
-
     mask = (data.units["province_code"] == TEHRAN).to_numpy()
     units = data.units[mask]
     bounds = (0.0, 0.0, 0.33, 0.30)
@@ -441,10 +445,9 @@ def _tehran_inset(ax, data: MapData, classes: Classes, style: MapStyle) -> None:
     inset.set_ylabel("")
     width_in = bounds[2] * position.width * ax.figure.get_figwidth()
     _place_labels(inset, units, "name_fa", 5.0 * style.scale, clip=True, min_area_mm2=40 * style.scale**2, width_in=width_in)
-    inset.text(0.97, 0.965, "استان تهران", transform=inset.transAxes, ha="right", va="top",
-               fontsize=7.5 * style.scale, fontweight="bold", path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
-    inset.text(0.03, 0.965, "Tehran province", transform=inset.transAxes, ha="left", va="top",
-               fontsize=6.5 * style.scale, path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+    _halo_text(inset, 0.97, 0.965, "استان تهران", transform=inset.transAxes, ha="right", va="top",
+               fontsize=7.5 * style.scale, fontweight="bold")
+    _halo_text(inset, 0.03, 0.965, "Tehran province", transform=inset.transAxes, ha="left", va="top", fontsize=6.5 * style.scale)
     inset.set_facecolor("white")
     inset.patch.set_alpha(1.0)
     x0, y0, x1, y1 = units.total_bounds
