@@ -6,6 +6,7 @@ import click
 
 from siting import __version__
 from siting.cli.data import data
+from siting.cli.export import export
 from siting.cli.plan import plan
 from siting.cli.score import score
 
@@ -22,3 +23,4 @@ def cli() -> None:
 cli.add_command(data)
 cli.add_command(score)
 cli.add_command(plan)
+cli.add_command(export)
