@@ -92,3 +92,33 @@ def test_pdf_embeds_vazirmatn_and_keeps_persian_text(tmp_path):
 
 def test_webfont_is_a_data_uri():
     assert fonts.webfont_data_uri().startswith("data:font/woff2;base64,d09GMg")  # "wOF2"
+
+
+def _gaps(pixels: np.ndarray) -> list[int]:
+    """Widths of the blank column runs between the first and last ink of a rendered line."""
+    columns = (pixels[..., :3].mean(axis=2) < 128).any(axis=0)
+    inner = columns[np.flatnonzero(columns)[0]:np.flatnonzero(columns)[-1]]
+    edges = np.flatnonzero(np.diff(np.r_[1, inner.astype(int), 1]))
+    return [int(stop - start) for start, stop in zip(edges[::2], edges[1::2])]
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) not installed")
+def test_zero_width_non_joiner_keeps_its_place_in_pdfs(tmp_path):
+    # matplotlib's PDF backend advances a zero-width non-joiner by a space's width (the glyph
+    # HarfBuzz puts in its place): "وزن‌ها" prints as "وز نها", "سکونتگاه‌ها" as "سکونتگا ها".
+    from PIL import Image
+
+    text = "وزن‌ها · درخواست‌ها · سکونتگاه‌ها"
+    with plt.rc_context(fonts.rc_params()):
+        fig = plt.figure(figsize=(10, 1), dpi=100)
+        fig.text(0.5, 0.5, text, fontsize=40, ha="center", va="center")
+        fig.canvas.draw()
+        screen = _gaps(np.asarray(fig.canvas.buffer_rgba()))
+        fonts.pdf_safe(fig)
+        fig.savefig(tmp_path / "zwnj.pdf")
+        plt.close(fig)
+    subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", str(tmp_path / "zwnj.pdf"), str(tmp_path / "zwnj")], check=True)
+    printed = _gaps(np.asarray(Image.open(tmp_path / "zwnj.png").convert("RGBA")))
+    word_gap = sorted(screen)[-4]  # the four gaps around the two "·"
+    assert sum(g >= word_gap / 2 for g in printed) == sum(g >= word_gap / 2 for g in screen) == 4, (screen, printed)
+    assert fonts.pdf_text(text).count("\u202f") == 3 and "\u200c" not in fonts.pdf_text(text)

@@ -33,8 +33,10 @@ def test_reads_every_file_of_the_contract(run):
     assert run.units["unit_code"].iloc[0] == "0001"  # codes stay text with their leading zeros
     assert run.polygons and run.level == "county" and run.synthetic
     assert run.scenario_name_fa.startswith("سناریو")
+    assert run.parameters["plan"]["budget_licences"] == 2000  # scenario.yaml
+    assert run.created == "2024-03-19"
     assert set(run.layers) == {"units", "provinces", "offices", "applications", "industrial_parks"}
-    assert len(run.provinces) == 31
+    assert len(run.provinces) == 31 and "province_code" in run.provinces  # written as unit_code by the plan
     assert run.units["moratorium"].dtype == bool
     assert set(run.applications["decision"]) <= {"granted", "waitlisted", "refused"}
     assert run.sites is not None and run.coverage is not None
@@ -44,8 +46,12 @@ def test_reads_every_file_of_the_contract(run):
 def test_units_carry_gap_moratorium_reason_and_pressure(run):
     units = run.units.set_index("unit_code")
     closed = units[units["moratorium"]]
-    assert closed["moratorium_reason"].str.startswith("saturated").all()
-    assert units.loc[~units["moratorium"], "moratorium_reason"].isna().all()
+    assert closed["moratorium_reason"].str.contains("(urban)", regex=False).all()
+    assert closed["moratorium_reason"].str.contains("(rural)", regex=False).all()  # one reason per setting, joined
+    listed = units.index.isin(run.moratorium["unit_code"])
+    assert units.loc[~listed, "moratorium_reason"].isna().all()
+    assert (units["moratorium_partial"] == (listed & ~units["moratorium"])).all()
+    assert units["moratorium_partial"].any()
     expected = units["applications"] / units["new_licences"].clip(lower=1)
     pd.testing.assert_series_equal(units["pressure"], expected, check_names=False)
 

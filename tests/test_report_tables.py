@@ -11,7 +11,8 @@ from siting.report.run import read_run
 from siting.report.tables import by_county, by_province, counterfactual_table
 
 pytestmark = pytest.mark.skipif(not have_iran_data(), reason="../shared/data/iran not available")
-SHEETS = ["summary", "counterfactual", "provinces", "counties", "applications", "moratorium", "register_audit", "weights"]
+SHEETS = ["summary", "counterfactual", "provinces", "counties", "applications", "moratorium", "register_audit", "weights",
+          "parameters"]
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +56,14 @@ def test_counterfactual_rows(run):
     table = counterfactual_table(run)
     assert list(table["key"]) == ["licences_in_saturated_units", "need_covered_share", "offices_below_viability", "speculative_served"]
     assert table.loc[0, "plan"] == 0 and table.loc[0, "fcfs"] > 0
+    assert table.loc[2, "fcfs"] == 212  # read under the plan's name, licences_in_units_below_viability
 
 
 def test_workbook_sheets_headers_and_frozen_rows(workbook):
     assert workbook.sheetnames == SHEETS
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A3", sheet.title
+        assert sheet.max_row > 2, sheet.title
         assert sheet.sheet_view.rightToLeft
     counties = workbook["counties"]
     assert counties["A1"].value == "کد استان" and counties["A1"].font.bold
@@ -80,7 +83,7 @@ def test_workbook_totals_equal_the_allocation(workbook, allocation):
     summary = _frame(workbook["summary"]).set_index("Item")
     assert summary.loc["Total new licences (table)", "Value"] == allocation["new_licences"].sum() == 2000
     assert summary.loc["Units", "Value"] == 429
-    assert len(_frame(workbook["moratorium"])) == allocation["moratorium"].sum()
+    assert len(_frame(workbook["moratorium"])) == len(pd.read_csv(shared_run() / "moratorium.csv"))
     applications = pd.read_csv(shared_run() / "applications.csv")
     sheet = _frame(workbook["applications"])
     assert len(sheet) == len(applications)

@@ -129,6 +129,36 @@ def check_shaping() -> None:
         )
 
 
+# Default-ignorable characters: HarfBuzz lays them out as the space glyph with no advance, but
+# matplotlib's PDF backend (3.11) advances by that glyph's own width, pushing the rest of the
+# word aside ("درخواست‌ها" comes out as "درخواس تها"). In PDFs a zero-width non-joiner becomes a
+# narrow no-break space (also non-joining, 0.06 em wide) and the direction marks are dropped.
+_PDF_SUBSTITUTES = str.maketrans(
+    {"\u200c": "\u202f", "\u200d": None, "\u200e": None, "\u200f": None, "\u061c": None,
+     **{chr(c): None for c in range(0x202A, 0x202F)}, **{chr(c): None for c in range(0x2066, 0x206A)}}
+)
+
+
+def pdf_text(text: str) -> str:
+    """A label as it is written into a PDF (see :func:`pdf_safe`)."""
+    return text.translate(_PDF_SUBSTITUTES)
+
+
+def pdf_safe(figure) -> None:
+    """Rewrite a figure's texts so that matplotlib's PDF backend places every glyph where it belongs.
+
+    Zero-width non-joiners become narrow no-break spaces and bidi marks are dropped
+    (see ``_PDF_SUBSTITUTES``); the figure is changed in place, so call it just before
+    saving a PDF.
+    """
+    from matplotlib.text import Text
+
+    for artist in figure.findobj(Text):
+        text = artist.get_text()
+        if text and text != pdf_text(text):
+            artist.set_text(pdf_text(text))
+
+
 def webfont_data_uri() -> str:
     """Vazirmatn Regular as a ``data:`` URI for an offline ``@font-face`` rule."""
     data = (FONT_DIR / WEBFONT_FILE).read_bytes()

@@ -12,8 +12,6 @@ from siting.dates import jalali_long, to_jalali
 from siting.text import normalize_digits, to_persian_digits
 
 _PERSIAN_SEPARATORS = str.maketrans({",": "٬", ".": "٫"})
-LRM = "\u200e"  # keeps a minus sign on the left of its number inside right-to-left text
-RLM = "\u200f"  # makes a line of digits and signs read right to left
 
 TITLE_FA = "برنامه صدور مجوز دفاتر پیشخوان خدمات دولت"
 TITLE_EN = "Licensing plan for government service counter offices"
@@ -24,8 +22,8 @@ LEVEL_EN = {"county": "county", "province": "province"}
 def number(value: float, decimals: int = 0, persian: bool = False) -> str:
     """A number with thousands separators, in Persian digits and separators when asked.
 
-    A negative Persian number starts with a left-to-right mark, so that inside Persian
-    text its minus sign stays on the left of the digits.
+    Inside Persian (right-to-left) text a negative number shows its minus sign on the
+    right, as Persian typesetting does (``۲-``).
     """
     if value != value:  # NaN
         return "–"
@@ -33,8 +31,7 @@ def number(value: float, decimals: int = 0, persian: bool = False) -> str:
     if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]
     if persian:
-        text = to_persian_digits(text.translate(_PERSIAN_SEPARATORS))
-        return LRM + text if text.startswith("-") else text
+        return to_persian_digits(text.translate(_PERSIAN_SEPARATORS))
     return text
 
 

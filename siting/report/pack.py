@@ -19,7 +19,7 @@ from siting.errors import AmayeshError
 from siting.outputs import output_folder
 from siting.report import pages
 from siting.report.classes import METRICS
-from siting.report.fonts import rc_params
+from siting.report.fonts import pdf_safe, rc_params
 from siting.report.print_maps import MapStyle, national_map, prepare, province_codes, province_map, write_maps
 from siting.report.run import RunData, read_run
 from siting.report.tables import by_county, by_province, write_workbook
@@ -60,7 +60,7 @@ def pdf_contents(run: RunData, options: ExportOptions) -> list[tuple[str, str, i
         ("تخصیص به تفکیک استان", "Allocation by province", -(-(run.allocation["province_code"].nunique() + 1) // pages.ROWS_PER_PAGE)),
         (f"تخصیص به تفکیک {level_fa}", f"Allocation by {run.level}", -(-units // pages.ROWS_PER_PAGE)),
         ("فهرست ممنوعیت", "Moratorium list", -(-moratorium // pages.ROWS_PER_PAGE)),
-        ("پارامترها و وزن‌ها", "Parameters and weights", -(-max(len(run.weights), 1) // 18)),
+        ("پارامترها و وزن‌ها", "Parameters and weights", pages.parameters_page_count(run)),
     ]
     provinces = _provinces(run, options)
     if provinces:
@@ -85,7 +85,9 @@ def write_pdf_pack(run: RunData, path: Path | str, options: ExportOptions = Expo
     contents = [(fa, f"{en} ({n} p.)") for fa, en, n in sections]
     provinces = by_province(run)
     names = provinces.set_index("province_code")["province_fa"]
-    moratorium = run.moratorium.assign(province_fa=run.moratorium["province_code"].map(names))
+    setting = run.moratorium.get("setting", pd.Series("", index=run.moratorium.index)).astype(str)
+    moratorium = run.moratorium.assign(province_fa=run.moratorium["province_code"].map(names),
+                                       setting_text=setting.map({"urban": "شهری", "rural": "روستایی"}).fillna(setting))
     total = {"province_fa": "جمع کل · Total"} | provinces.drop(columns=["province_code", "province_fa", "province_en"]).sum(numeric_only=True).to_dict()
     total["pressure"] = total["applications"] / max(total["new_licences"], 1)
     total["population_per_office_after"] = total["pop_total"] / max(total["existing_offices"] + total["new_licences"], 1)
@@ -104,12 +106,13 @@ def write_pdf_pack(run: RunData, path: Path | str, options: ExportOptions = Expo
                                                        "applications", "applications_speculative"]].sum().to_dict())
         yield from pages.table_pages(moratorium, pages.MORATORIUM_COLUMNS, run, style, "فهرست واحدهای ممنوع (اشباع)",
                                      "Moratorium list (saturated units)")
-        yield from pages.parameters_page(run, style)
+        yield from pages.parameters_pages(run, style)
         for code in _provinces(run, options):
             yield province_map(run, code, options.metric, style, data)
 
     with plt.rc_context(rc_params()), PdfPages(path, metadata={"Title": "Amayesh committee pack", "Creator": "Amayesh"}) as pdf:
         for figure in figures():
+            pdf_safe(figure)
             pdf.savefig(figure)
             plt.close(figure)
     return path
@@ -123,8 +126,7 @@ def result_layers(run: RunData) -> dict[str, gpd.GeoDataFrame]:
     layers["units"] = units
     provinces = run.provinces[["province_code", "geometry"]].merge(by_province(run), on="province_code", how="left")
     layers["provinces"] = gpd.GeoDataFrame(provinces, geometry="geometry", crs=run.provinces.crs)
-    layers["moratorium"] = units[units["moratorium"]].merge(
-        run.moratorium[["unit_code", "cap", "reason"]].rename(columns={"cap": "moratorium_cap"}), on="unit_code", how="left")
+    layers["moratorium"] = units[units["moratorium"] | units["moratorium_partial"]]
     for name in ("sites", "coverage"):
         frame = getattr(run, name)
         if frame is not None:

@@ -16,14 +16,15 @@ import pandas as pd
 from siting.report import labels as L
 from siting.report.print_maps import MapStyle
 from siting.report.run import RunData
-from siting.report.tables import COUNTERFACTUAL_ITEMS, SHARE
+from siting.report.tables import COUNTERFACTUAL_ITEMS, SHARE, counterfactual_value
 
 
 @dataclass(frozen=True)
 class Column:
     """A table column on paper: data key, headers, relative width and how to write its values.
 
-    ``kind`` is ``text``, ``int``, ``dec1``, ``score``, ``share`` or ``bool``.
+    ``kind`` is ``text`` (Persian: digits follow the style), ``en`` (English: Latin digits),
+    ``int``, ``dec1``, ``score``, ``share`` or ``bool``.
     """
 
     key: str
@@ -51,7 +52,7 @@ PROVINCE_COLUMNS = (
 COUNTY_COLUMNS = (
     Column("province_fa", "استان", "Province", 1.7, "text"),
     Column("name_fa", "شهرستان", "County", 1.7, "text"),
-    Column("name_en", "County", "(English)", 1.7, "text"),
+    Column("name_en", "County", "(English)", 1.7, "en"),
     Column("score", "امتیاز", "Score", 0.8, "score"),
     Column("rank", "رتبه", "Rank", 0.6),
     Column("pop_total", "جمعیت", "Population", 1.1),
@@ -66,16 +67,17 @@ COUNTY_COLUMNS = (
 MORATORIUM_COLUMNS = (
     Column("province_fa", "استان", "Province", 1.6, "text"),
     Column("name_fa", "شهرستان", "Unit", 1.6, "text"),
-    Column("name_en", "Unit", "(English)", 1.6, "text"),
+    Column("name_en", "Unit", "(English)", 1.6, "en"),
+    Column("setting_text", "محیط", "Setting", 0.7, "text"),
     Column("existing_offices", "دفاتر موجود", "Existing", 0.9),
     Column("cap", "سقف", "Cap", 0.6),
-    Column("reason", "دلیل", "Reason", 4.0, "text"),
+    Column("reason", "دلیل", "Reason", 4.0, "en"),
 )
 WEIGHT_COLUMNS = (
     Column("label_fa", "شاخص", "Indicator", 2.4, "text"),
-    Column("label_en", "Indicator", "(English)", 2.4, "text"),
+    Column("label_en", "Indicator", "(English)", 2.4, "en"),
     Column("weight", "وزن", "Weight", 0.9, "share"),
-    Column("method", "روش", "Method", 0.8, "text"),
+    Column("method", "روش", "Method", 0.8, "en"),
     Column("cr", "نسبت سازگاری", "Consistency ratio", 1.1, "score"),
 )
 ROWS_PER_PAGE = 38
@@ -84,6 +86,8 @@ ROWS_PER_PAGE = 38
 def _value(value: object, kind: str, persian: bool) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return "–"
+    if kind == "en":
+        return str(value)
     if kind == "text":
         return L.digits(str(value), persian) if persian else str(value)
     if kind == "bool":
@@ -166,7 +170,7 @@ def table_pages(
             for i, column in enumerate(columns):
                 text = _value(row.get(column.key), column.kind, style.persian_digits)
                 weight = "bold" if row.get("_total") else "normal"
-                if column.kind == "text":
+                if column.kind in ("text", "en"):
                     fig.text(edges[i] - 0.004, y, text, ha="right", va="center", fontsize=7 * s, fontweight=weight, clip_on=True)
                 else:
                     fig.text((edges[i] + edges[i + 1]) / 2, y, text, ha="center", va="center", fontsize=7 * s, fontweight=weight)
@@ -244,8 +248,8 @@ def counterfactual_page(run: RunData, style: MapStyle):
              va="top", fontsize=9.5 * s, color="#444444")
     for i, (key, (fa, en, fmt)) in enumerate(COUNTERFACTUAL_ITEMS.items()):
         column, row = i % 2, i // 2
-        ax = fig.add_axes((0.56 - 0.5 * column, 0.47 - 0.36 * row, 0.40, 0.26))
-        values = [fcfs.get(key), plan.get(key)]
+        ax = fig.add_axes((0.63 - 0.49 * column, 0.47 - 0.36 * row, 0.33, 0.26))
+        values = [counterfactual_value(fcfs, key), counterfactual_value(plan, key)]
         numbers = [np.nan if v is None else float(v) for v in values]
         ax.barh([1, 0], [0 if np.isnan(v) else v for v in numbers], color=["#d7191c", "#2c7bb6"], height=0.6)
         ax.set_yticks([1, 0], ["به ترتیب نوبت · FCFS", "برنامه · Plan"], fontsize=8 * s)
@@ -262,25 +266,49 @@ def counterfactual_page(run: RunData, style: MapStyle):
     return fig
 
 
-def parameters_page(run: RunData, style: MapStyle):
-    """The scenario's parameters, the solver's figures and the indicator weights."""
+PARAMETER_COLUMNS = (
+    Column("parameter", "پارامتر", "Parameter", 2.0, "en"),
+    Column("value", "مقدار", "Value", 5.0, "en"),
+)
+RUN_FACTS = ("level", "status", "objective", "bound", "gap", "solver", "build_seconds", "solve_seconds", "licences_allocated",
+             "need_covered_share", "speculative_share", "created", "reference_date")
+
+
+def _short(value: object, limit: int = 70) -> str:
+    text = f"{value:,.4g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def parameters_pages(run: RunData, style: MapStyle) -> list:
+    """The indicator weights with the run's facts, then the scenario's parameters (``scenario.yaml``)."""
+    from siting.report.tables import parameters_table
+
     s = style.scale
-    persian = style.persian_digits
     figs = list(table_pages(run.weights, WEIGHT_COLUMNS, run, style, "پارامترها و وزن‌های سناریو",
                             "Scenario parameters and weights", rows_per_page=18))
-    fig = figs[0]
     summary = run.summary
-    lines = [(k, v) for k, v in (summary.get("scenario") or {}).items()]
-    lines += [(k, summary.get(k)) for k in ("level", "status", "objective", "bound", "gap", "solver", "build_seconds",
-                                           "solve_seconds", "licences_allocated", "need_covered_share", "speculative_share", "created")]
-    lines += [(f"data.{k}", v) for k, v in (summary.get("data") or {}).items() if k != "note"]
+    lines = [(f"scenario.{k}", v) for k, v in (summary.get("scenario") or {}).items() if k != "sha256"]
+    lines += [(k, summary.get(k)) for k in RUN_FACTS if summary.get(k) is not None]
+    lines += [(f"data.{k}", v) for k, v in (summary.get("data") or {}).items() if k not in ("note", "sha256")]
     lines += [(f"version.{k}", v) for k, v in (summary.get("versions") or {}).items()]
+    fig = figs[0]
     y = 0.40
-    fig.text(0.015, y + 0.03, "Parameters · پارامترها", ha="left", va="bottom", fontsize=9 * s, fontweight="bold")
+    fig.text(0.015, y + 0.03, "Run · اجرا", ha="left", va="bottom", fontsize=9 * s, fontweight="bold")
     half = (len(lines) + 1) // 2
     for i, (key, value) in enumerate(lines):
-        x = 0.015 + 0.49 * (i // half)
-        row = i % half
-        text = value if not isinstance(value, float) else f"{value:,.4g}"
-        fig.text(x, y - row * 0.026, f"{key}: {text}", ha="left", va="top", fontsize=7 * s)
+        fig.text(0.015 + 0.49 * (i // half), y - (i % half) * 0.026, f"{key}: {_short(value)}", ha="left", va="top", fontsize=7 * s)
+    parameters = parameters_table(run)
+    if len(parameters):
+        parameters = parameters.assign(value=parameters["value"].map(_short))
+        figs.extend(table_pages(parameters, PARAMETER_COLUMNS, run, style, "پارامترهای سناریو (scenario.yaml)",
+                                "Scenario parameters (scenario.yaml)"))
     return figs
+
+
+def parameters_page_count(run: RunData) -> int:
+    """Pages :func:`parameters_pages` draws."""
+    from siting.report.tables import flatten
+
+    weights = -(-max(len(run.weights), 1) // 18)
+    parameters = len(flatten(run.parameters))
+    return weights + (-(-parameters // ROWS_PER_PAGE) if parameters else 0)

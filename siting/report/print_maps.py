@@ -21,7 +21,7 @@ import shapely
 from siting.errors import AmayeshError
 from siting.report import labels as L
 from siting.report.classes import METRICS, Classes, classify_all
-from siting.report.fonts import rc_params
+from siting.report.fonts import pdf_safe, rc_params
 from siting.report.run import RunData
 
 PAPER = {"A4": (11.69, 8.27), "A3": (16.54, 11.69)}  # inches, landscape
@@ -137,7 +137,7 @@ def national_map(run: RunData, metric: str = "new_licences", style: MapStyle = M
         fig, ax, side = _page(style)
         classes = data.classes[metric]
         _choropleth(ax, data.units, classes, data.polygons, style)
-        _moratorium(ax, data.units[data.units["moratorium"]], data.polygons, style)
+        _moratorium(ax, data.units, data.polygons, style)
         _boundaries(ax, data.provinces, 0.6 * style.scale, data.polygons)
         bounds = data.units.total_bounds
         _frame(ax, bounds, margin=(0.03, 0.02, 0.03, 0.09), spare="left")
@@ -179,7 +179,7 @@ def province_map(run: RunData, province_code: str, metric: str = "new_licences",
             others.plot(ax=ax, facecolor="#f2f2f2", edgecolor="#bdbdbd", linewidth=0.5 * style.scale)
         mask = (data.units["province_code"] == province_code).to_numpy()
         _choropleth(ax, units, _subset(classes, mask), data.polygons, style, edge=0.5)
-        _moratorium(ax, units[units["moratorium"]], data.polygons, style)
+        _moratorium(ax, units, data.polygons, style)
         own = data.provinces[data.provinces["province_code"] == province_code]
         _boundaries(ax, own, 1.4 * style.scale, data.polygons)
         sites = data.sites[data.sites.get("province_code", pd.Series(dtype=object)) == province_code]
@@ -212,6 +212,8 @@ def save_map(fig, path: Path | str, close: bool = True) -> Path:
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         raise AmayeshError(f"maps are written as {' or '.join(FORMATS)}, not '{path.suffix}'")
+    if suffix == "pdf":
+        pdf_safe(fig)
     with plt.rc_context(rc_params()):
         fig.savefig(path, dpi=DPI, format=suffix, metadata=_metadata(suffix))
     if close:
@@ -304,12 +306,12 @@ def _rule(fig, y: float):
 def _footer(fig, run: RunData, style: MapStyle) -> None:
     s = style.scale
     source_fa, source_en = L.source_lines(run.summary, style.persian_digits)
-    created = run.summary.get("created", "")
+    created = run.created
     fig.add_artist(_rule(fig, 0.068))
     fig.text(0.985, 0.052, source_fa, ha="right", va="center", fontsize=6.5 * s)
     fig.text(0.015, 0.034, source_en, ha="left", va="center", fontsize=6.5 * s)
     fig.text(0.985, 0.016, L.date_line_fa(style.today, style.persian_digits), ha="right", va="center", fontsize=6.5 * s)
-    fig.text(0.015, 0.016, f"{L.date_line_en(style.today)}. Plan run created {str(created)[:16].replace('T', ' ')}. Amayesh",
+    fig.text(0.015, 0.016, f"{L.date_line_en(style.today)}. Plan run of {created[:16].replace('T', ' ')}. Amayesh",
              ha="left", va="center", fontsize=6.5 * s)
 
 
@@ -371,6 +373,16 @@ def _choropleth(ax, units: gpd.GeoDataFrame, classes: Classes, polygons: bool, s
 
 
 def _moratorium(ax, units: gpd.GeoDataFrame, polygons: bool, style: MapStyle) -> None:
+    """Hatch the units closed to every new licence; outline (dashed) those closed to urban or rural ones only."""
+    partial = units[units["moratorium_partial"]] if "moratorium_partial" in units.columns else units.iloc[:0]
+    units = units[units["moratorium"]]
+    if len(partial) and polygons:
+        partial.plot(ax=ax, facecolor="none", edgecolor=MORATORIUM_COLOUR, linewidth=0.9 * style.scale,
+                     linestyle=(0, (3, 1.5)), zorder=3)
+    elif len(partial):
+        points = partial.geometry.representative_point()
+        ax.scatter(points.x, points.y, s=40 * style.scale**2, facecolors="none", edgecolors=MORATORIUM_COLOUR,
+                   linewidths=0.8, marker="s", linestyle="--", zorder=4)
     if units.empty:
         return
     if polygons:
@@ -393,19 +405,33 @@ def _place_labels(ax, frame: gpd.GeoDataFrame, column: str, size: float, clip: b
                   width_in: float | None = None) -> None:
     """Persian labels at each feature's representative point, with a white halo.
 
-    Features smaller on paper than ``min_area_mm2`` get no label (it would cover its neighbours');
-    ``width_in`` is the axes' width on paper (needed for insets, whose position is set at draw time).
+    Features smaller on paper than ``min_area_mm2`` get no label, and a label that would
+    overlap one already placed (larger features first) is left out; ``width_in`` is the
+    axes' width on paper (needed for insets, whose position is set at draw time).
     """
     if column not in frame or frame.empty:
         return
-    if min_area_mm2 > 0 and frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all():
-        frame = frame[frame.geometry.area.to_numpy() / _metres_per_mm(ax, width_in) ** 2 >= min_area_mm2]
+    mm = _metres_per_mm(ax, width_in)
+    polygons = frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    if polygons:
+        area = frame.geometry.area.to_numpy() / mm**2
+        frame = frame.iloc[np.argsort(-area, kind="stable")]
+        frame = frame[np.sort(area)[::-1] >= min_area_mm2]
     points = frame.geometry.representative_point()
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
+    point_mm = 25.4 / 72
+    placed: list[tuple[float, float, float, float]] = []
     for x, y, text in zip(points.x, points.y, frame[column]):
         if not isinstance(text, str) or not text or not (x0 <= x <= x1 and y0 <= y <= y1):
             continue
+        lines = text.split("\n")
+        half_w = 0.5 * max(len(line) for line in lines) * 0.5 * size * point_mm * mm
+        half_h = 0.5 * len(lines) * 1.2 * size * point_mm * mm
+        box = (x - half_w, x + half_w, y - half_h, y + half_h)
+        if any(box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in placed):
+            continue
+        placed.append(box)
         _halo_text(ax, x, y, text, fontsize=size, ha="center", va="center", zorder=6, linespacing=1.0, clip_on=clip)
 
 
@@ -437,7 +463,7 @@ def _tehran_inset(ax, data: MapData, classes: Classes, style: MapStyle) -> None:
     for spine in inset.spines.values():
         spine.set_edgecolor("#555555")
     _choropleth(inset, units, _subset(classes, mask), data.polygons, style, edge=0.5)
-    _moratorium(inset, units[units["moratorium"]], data.polygons, style)
+    _moratorium(inset, units, data.polygons, style)
     _frame(inset, units.total_bounds, margin=(0.05, 0.05, 0.16, 0.05), box=box)
     inset.set_xticks([])
     inset.set_yticks([])
@@ -457,7 +483,7 @@ def _tehran_inset(ax, data: MapData, classes: Classes, style: MapStyle) -> None:
 
 
 def _north_arrow(ax, style: MapStyle) -> None:
-    """A north arrow at the top right, turned to true north at the map's centre."""
+    """A north arrow in the bottom margin, left of the scale bar, turned to true north at the map's centre."""
     from matplotlib.patches import Polygon
     from pyproj import Transformer
 
@@ -469,8 +495,9 @@ def _north_arrow(ax, style: MapStyle) -> None:
     nx, ny = to_map.transform(lon, lat + 0.5)
     cx, cy = to_map.transform(lon, lat)
     angle = np.arctan2(nx - cx, ny - cy)  # clockwise from the map's up
-    size = 0.045 * (y1 - y0)
-    bx, by = x1 - 0.05 * (x1 - x0), y1 - 0.14 * (y1 - y0)
+    size = 0.04 * (y1 - y0)
+    bx = x1 - 0.04 * (x1 - x0) - _nice_length(x1 - x0) - 0.05 * (x1 - x0)
+    by = y0 + 0.025 * (y1 - y0)
     rot = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]])
     left = np.array([[0, size], [-0.35 * size, -0.35 * size], [0, 0]]) @ rot.T + [bx, by]
     right = np.array([[0, size], [0.35 * size, -0.35 * size], [0, 0]]) @ rot.T + [bx, by]
@@ -527,18 +554,22 @@ def _sidebar(side, run: RunData, units: gpd.GeoDataFrame, classes: Classes, metr
     side.text(1.0, y, METRICS[metric]["en"], ha="right", va="top", fontsize=8 * s, color="#333333", transform=side.transAxes)
     y -= 0.04
     scheme_fa = {"quantiles": "چندک", "natural_breaks": "شکست‌های طبیعی (جنکس)", "user": "طبقه‌های کاربر"}[classes.scheme]
-    side.text(1.0, y, f"طبقه‌بندی: {scheme_fa} · {L.digits(str(classes.scheme), False)} · (تعداد {level_fa})",
+    side.text(1.0, y, f"طبقه‌بندی: {scheme_fa} · {L.digits(str(classes.scheme), False)}",
               ha="right", va="top", fontsize=6.5 * s, color="#555555", transform=side.transAxes)
     y -= 0.035
     handles, texts = [], []
     for colour, text, count in zip(classes.colours, classes.labels(persian, separator=" تا "), classes.counts):
         handles.append(Patch(facecolor=colour, edgecolor="#777777", linewidth=0.4))
-        texts.append(f"{L.RLM}{text}   ({L.number(count, 0, persian)})")
+        texts.append(f"{text}   ({L.number(count, 0, persian)} {level_fa})")
     if (classes.classes < 0).any():
         handles.append(Patch(facecolor="#d9d9d9", edgecolor="#777777", linewidth=0.4))
         texts.append("بدون داده  no data")
     handles.append(Patch(facecolor="white", edgecolor=MORATORIUM_COLOUR, hatch="//////", linewidth=0.8))
     texts.append(f"ممنوعیت مجوز جدید (اشباع)   ({L.number(int(units['moratorium'].sum()), 0, persian)})\nmoratorium: saturated {level_en}")
+    partial = int(units["moratorium_partial"].sum()) if "moratorium_partial" in units.columns else 0
+    if partial:
+        handles.append(Patch(facecolor="white", edgecolor=MORATORIUM_COLOUR, linestyle=(0, (3, 1.5)), linewidth=0.9))
+        texts.append(f"ممنوعیت فقط شهری یا روستایی   ({L.number(partial, 0, persian)})\nmoratorium: urban or rural only")
     handles.append(Line2D([], [], color=BOUNDARY_COLOUR, linewidth=1.2))
     texts.append("مرز استان  province boundary")
     if sites:

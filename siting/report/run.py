@@ -37,7 +37,7 @@ SCORES_COLUMNS = ("unit_code", "name_fa", "name_en", "province_code", "score", "
 WEIGHTS_COLUMNS = ("indicator", "label_fa", "label_en", "weight", "method", "cr")
 SITES_COLUMNS = ("site_code", "name_fa", "name_en", "unit_code", "lon", "lat", "population_covered", "kind")
 COVERAGE_COLUMNS = ("settlement_code", "name_fa", "unit_code", "lon", "lat", "population", "nearest_office", "distance_km", "covered")
-SUMMARY_KEYS = ("scenario", "status", "licences_allocated", "counterfactual", "data", "level", "created")
+SUMMARY_KEYS = ("scenario", "status", "licences_allocated", "counterfactual", "data", "level")
 LAYERS = {"units": True, "provinces": True, "offices": False, "applications": False, "industrial_parks": False}
 
 _TRUE = {"true", "1", "yes", "y", "t"}
@@ -67,6 +67,7 @@ class RunData:
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     sites: pd.DataFrame | None = None
     coverage: pd.DataFrame | None = None
+    parameters: dict = field(default_factory=dict)
 
     @property
     def level(self) -> str:
@@ -90,6 +91,11 @@ class RunData:
         return str(scenario.get("name_fa") or scenario.get("name", ""))
 
     @property
+    def created(self) -> str:
+        """When the plan ran (``created``), else its reference date."""
+        return str(self.summary.get("created") or self.summary.get("reference_date") or "")
+
+    @property
     def polygons(self) -> bool:
         """Whether the units are polygons (official data) rather than points (embedded default)."""
         kinds = set(self.units.geometry.geom_type.dropna())
@@ -104,7 +110,8 @@ def read_run(folder: Path | str) -> RunData:
     folder
         The run folder: ``allocation.csv``, ``applications.csv``, ``moratorium.csv``,
         ``register_audit.csv``, ``scores.csv``, ``weights.csv``, ``summary.json`` and
-        ``layers.gpkg``; optionally ``sites.csv`` and ``coverage.csv``.
+        ``layers.gpkg``; optionally ``sites.csv``, ``coverage.csv`` and the run's copy of
+        its scenario, ``scenario.yaml`` (its parameters).
 
     Returns
     -------
@@ -152,6 +159,7 @@ def read_run(folder: Path | str) -> RunData:
         raise DataError(problems)
     units = _units(layers["units"], allocation, scores, moratorium)
     return RunData(
+        parameters=_parameters(folder),
         folder=folder,
         summary=summary,
         allocation=allocation,
@@ -166,6 +174,20 @@ def read_run(folder: Path | str) -> RunData:
         sites=sites,
         coverage=coverage,
     )
+
+
+def _parameters(folder: Path) -> dict:
+    """The scenario the run was made with (``scenario.yaml``), or an empty dict."""
+    path = folder / "scenario.yaml"
+    if not path.is_file():
+        return {}
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def _summary(folder: Path, problems: list[Problem]) -> dict:
@@ -185,7 +207,7 @@ def _summary(folder: Path, problems: list[Problem]) -> dict:
     if missing:
         problems.append(Problem("summary.json", f"missing key(s): {', '.join(missing)}"))
     counterfactual = summary.get("counterfactual", {})
-    if not isinstance(counterfactual, dict) or not {"fcfs", "plan"} <= set(counterfactual):
+    if not isinstance(counterfactual, dict) or not all(isinstance(counterfactual.get(k), dict) for k in ("fcfs", "plan")):
         problems.append(Problem("summary.json", "'counterfactual' must hold 'fcfs' and 'plan'", column="counterfactual"))
     if summary.get("level", "county") not in ("county", "province"):
         problems.append(Problem("summary.json", f"'level' is {summary.get('level')!r}, expected 'county' or 'province'", column="level"))
@@ -245,6 +267,9 @@ def _allocation(frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     frame = _numeric(frame, name, ALLOCATION_INTEGERS, problems, integer=True)
     frame = _numeric(frame, name, ("score", "rank", "population_per_office_after"), problems)
     frame["moratorium"] = _booleans(frame["moratorium"], name, "moratorium", problems)
+    for column in ("moratorium_urban", "moratorium_rural"):
+        if column in frame.columns:
+            frame[column] = _booleans(frame[column], name, column, problems)
     duplicated = frame["unit_code"].duplicated(keep=False)
     problems.extend(_rows(name, duplicated, "unit_code", "unit code appears more than once: {}", frame["unit_code"]))
     missing = frame["unit_code"].isna()
@@ -295,6 +320,9 @@ def _layers(folder: Path, problems: list[Problem]) -> dict[str, gpd.GeoDataFrame
         elif frame.crs.to_epsg() != 4326:
             frame = frame.to_crs(4326)
         layers[layer] = frame
+    provinces = layers.get("provinces")
+    if provinces is not None and "province_code" not in provinces.columns and "unit_code" in provinces.columns:
+        layers["provinces"] = provinces.rename(columns={"unit_code": "province_code"})  # as `amayesh plan` writes it
     for layer, key in (("units", "unit_code"), ("provinces", "province_code")):
         if layer in layers and key not in layers[layer].columns:
             problems.append(Problem("layers.gpkg", f"layer '{layer}' has no '{key}' column", column=key))
@@ -313,11 +341,17 @@ def _same_units(allocation: pd.DataFrame, units: gpd.GeoDataFrame, problems: lis
 def _units(units: gpd.GeoDataFrame, allocation: pd.DataFrame, scores: pd.DataFrame, moratorium: pd.DataFrame) -> gpd.GeoDataFrame:
     geometry = units[["unit_code", "geometry"]].drop_duplicates("unit_code")
     merged = geometry.merge(allocation, on="unit_code", how="inner")
-    gap = scores[["unit_code", "gap"]].drop_duplicates("unit_code")
-    merged = merged.merge(gap, on="unit_code", how="left")
-    merged["gap"] = merged["gap"].fillna(merged["target_offices"] - merged["existing_offices"])
-    reasons = moratorium[["unit_code", "reason"]].drop_duplicates("unit_code").rename(columns={"reason": "moratorium_reason"})
-    merged = merged.merge(reasons, on="unit_code", how="left")
+    if "gap" not in merged.columns:
+        gap = scores[["unit_code", "gap"]].drop_duplicates("unit_code")
+        merged = merged.merge(gap, on="unit_code", how="left")
+    merged["gap"] = pd.to_numeric(merged["gap"], errors="coerce").fillna(merged["target_offices"] - merged["existing_offices"])
+    # A unit may be closed for urban or rural licences only: one moratorium row per setting.
+    reasons = moratorium.dropna(subset=["reason"]).groupby("unit_code", sort=False)["reason"].agg(
+        lambda texts: "; ".join(dict.fromkeys(str(t) for t in texts))).rename("moratorium_reason")
+    merged = merged.merge(reasons, left_on="unit_code", right_index=True, how="left")
+    listed = merged["unit_code"].isin(moratorium["unit_code"])
+    merged["moratorium_partial"] = (listed | merged.get("moratorium_urban", False) | merged.get("moratorium_rural", False)) & ~merged["moratorium"]
+    merged["moratorium_partial"] = merged["moratorium_partial"].astype(bool)
     merged["pressure"] = speculative_pressure(merged["applications"], merged["new_licences"])
     merged = merged.sort_values("unit_code", kind="stable").reset_index(drop=True)
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=units.crs)

@@ -71,6 +71,19 @@ COLUMNS: dict[str, tuple[str, str, str | None]] = {
     "value": ("مقدار", "Value", None),
     "fcfs": ("صدور به ترتیب نوبت", "First come, first served", None),
     "plan": ("برنامه", "Plan", None),
+    "parameter": ("پارامتر", "Parameter", None),
+    "setting": ("محیط (شهری/روستایی)", "Setting", None),
+    "plan_unit": ("واحد برنامه", "Plan unit", TEXT),
+    "resident_unit_code": ("واحد محل سکونت", "Resident unit", TEXT),
+    "speculative": ("سوداگرانه", "Speculative", None),
+    "queue_position": ("نوبت", "Queue position", INTEGER),
+    "moratorium_urban": ("ممنوعیت شهری", "Urban moratorium", None),
+    "moratorium_rural": ("ممنوعیت روستایی", "Rural moratorium", None),
+    "moratorium_partial": ("ممنوعیت جزئی", "Partial moratorium", None),
+    "pop_urban": ("جمعیت شهری", "Urban population", INTEGER),
+    "pop_rural": ("جمعیت روستایی", "Rural population", INTEGER),
+    "direction": ("جهت", "Direction", None),
+    "park_id": ("شناسه شهرک", "Park", TEXT),
 }
 DECISION_FA = {"granted": "پذیرفته", "waitlisted": "در نوبت", "refused": "رد شده"}
 SUM_COLUMNS = ("pop_total", "existing_offices", "target_offices", "new_licences", "new_urban", "new_rural", "applications",
@@ -78,9 +91,19 @@ SUM_COLUMNS = ("pop_total", "existing_offices", "target_offices", "new_licences"
 COUNTERFACTUAL_ITEMS = {
     "licences_in_saturated_units": ("مجوز در واحدهای اشباع", "Licences in saturated units", INTEGER),
     "need_covered_share": ("سهم نیاز پوشش‌یافته", "Share of need covered", SHARE),
-    "offices_below_viability": ("دفاتر زیر آستانه دوام", "Offices below viability", INTEGER),
+    "offices_below_viability": ("مجوز در واحدهای زیر آستانه دوام", "Licences in units below viability", INTEGER),
     "speculative_served": ("درخواست‌های سوداگرانه پذیرفته", "Speculative applications served", INTEGER),
 }
+# Names `amayesh plan` writes for the same measures.
+COUNTERFACTUAL_ALIASES = {"offices_below_viability": ("licences_in_units_below_viability",)}
+
+
+def counterfactual_value(side: dict, key: str) -> object:
+    """A headline measure of one side (``fcfs`` or ``plan``) under its name or an alias."""
+    for name in (key, *COUNTERFACTUAL_ALIASES.get(key, ())):
+        if side.get(name) is not None:
+            return side[name]
+    return None
 
 
 def province_names(run: RunData) -> pd.DataFrame:
@@ -142,8 +165,8 @@ def counterfactual_table(run: RunData) -> pd.DataFrame:
     counterfactual = run.summary.get("counterfactual", {})
     rows = []
     for key, (fa, en, _) in COUNTERFACTUAL_ITEMS.items():
-        rows.append({"item_fa": fa, "item_en": en, "fcfs": counterfactual.get("fcfs", {}).get(key),
-                     "plan": counterfactual.get("plan", {}).get(key), "key": key})
+        rows.append({"item_fa": fa, "item_en": en, "fcfs": counterfactual_value(counterfactual.get("fcfs", {}), key),
+                     "plan": counterfactual_value(counterfactual.get("plan", {}), key), "key": key})
     return pd.DataFrame(rows)
 
 
@@ -175,14 +198,37 @@ def summary_table(run: RunData) -> pd.DataFrame:
         ("واحدهای دارای مجوز جدید", "Units with new licences", int((allocation["new_licences"] > 0).sum())),
         ("واحدهای ممنوع", "Moratorium units", int(allocation["moratorium"].sum())),
         ("منبع داده", "Data source", data.get("source")),
+        ("پوشه داده", "Data folder", data.get("folder")),
         ("منبع جمعیت", "Population source", data.get("population_source")),
         ("یادداشت", "Note", data.get("note")),
         ("ثبت مصنوعی", "Synthetic registers", "بله · yes" if data.get("synthetic_registers") else "خیر · no"),
-        ("تاریخ اجرای برنامه", "Plan run created", summary.get("created")),
+        ("یادداشت ثبت", "Registers note", data.get("registers_note")),
+        ("تاریخ اجرای برنامه", "Plan run created", run.created),
     ]
     for name, version in (summary.get("versions") or {}).items():
         rows.append(("نسخه " + str(name), f"Version: {name}", version))
+    rows = [row for row in rows if row[2] is not None]
     return pd.DataFrame(rows, columns=["item_fa", "item_en", "value"])
+
+
+def flatten(mapping: dict, prefix: str = "") -> list[tuple[str, object]]:
+    """``a.b.c: value`` pairs of a nested mapping (lists kept as text)."""
+    pairs: list[tuple[str, object]] = []
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            pairs.extend(flatten(value, name + "."))
+        elif isinstance(value, (list, tuple)):
+            pairs.append((name, ", ".join(str(v) for v in value)))
+        else:
+            pairs.append((name, value))
+    return pairs
+
+
+def parameters_table(run: RunData) -> pd.DataFrame:
+    """The scenario's parameters (``scenario.yaml`` of the run), one row each."""
+    pairs = flatten(run.parameters)
+    return pd.DataFrame({"parameter": [k for k, _ in pairs], "value": [v if isinstance(v, (int, float)) else str(v) for _, v in pairs]})
 
 
 SUMMARY_FORMATS = {"Need covered share": SHARE, "Speculative share": SHARE, "Optimality gap": "0.00%"}
@@ -200,6 +246,7 @@ def workbook_sheets(run: RunData) -> dict[str, pd.DataFrame]:
         "moratorium": run.moratorium.copy(),
         "register_audit": audit_table(run),
         "weights": run.weights.copy(),
+        "parameters": parameters_table(run),
     }
 
 
@@ -222,6 +269,8 @@ def write_workbook(run: RunData, path: Path | str) -> Path:
             _summary_formats(sheet, frame)
         if name == "counterfactual":
             _counterfactual_formats(sheet)
+        if name == "weights":
+            sheet.sheet_view.rightToLeft = True
     workbook.properties.title = L.TITLE_EN
     workbook.properties.creator = "Amayesh"
     workbook.save(path)

@@ -37,7 +37,15 @@ DECISION_FA = {"granted": "پذیرفته", "waitlisted": "در نوبت", "refu
 SETTING_FA = {"urban": "شهری", "rural": "روستایی"}
 STATUS_FA = {"active": "فعال", "suspended": "تعلیق", "unopened": "افتتاح‌نشده", "closed": "بسته"}
 MORATORIUM_COLOUR = "#8b0000"
+TIER_FA = {"deprived": "محروم", "middle": "میانی", "privileged": "برخوردار"}
 OSM_TILES = "OpenStreetMap"
+
+
+def _tier(tiers: pd.Series, persian: bool) -> pd.Series:
+    """Tiers as written by the plan: numbers or words (deprived, middle, privileged)."""
+    numbers = pd.to_numeric(tiers, errors="coerce")
+    words = tiers.astype(str).map(lambda t: f"{TIER_FA.get(t, t)} · {t}" if t in TIER_FA else t)
+    return pd.Series(np.where(numbers.notna(), _fmt(numbers.fillna(0), 0, persian), words), index=tiers.index)
 
 
 def _layer_name(metric: str) -> str:
@@ -92,7 +100,7 @@ def web_map(
     unit_layer = _unit_layer(props, run.polygons, metric)
     unit_layer.add_to(m)
     _provinces_layer(run, persian_digits).add_to(m)
-    moratorium = props[props["moratorium_flag"]]
+    moratorium = props[props["moratorium_flag"] | props["partial_flag"]]
     if len(moratorium):
         _moratorium_layer(moratorium, run.polygons).add_to(m)
     for layer in _point_layers(run, persian_digits):
@@ -150,8 +158,9 @@ def _unit_properties(units: gpd.GeoDataFrame, classes: dict[str, Classes], run: 
     rank_fa, rank_en = _fmt(units["rank"], 0, persian), _fmt(units["rank"], 0, False)
     reason = units["moratorium_reason"].fillna("").astype(str)
     moratorium = units["moratorium"].astype(bool).to_numpy()
+    partial = units.get("moratorium_partial", pd.Series(False, index=units.index)).astype(bool).to_numpy()
     new = units["new_licences"].to_numpy()
-    conditions = [moratorium, new > 0, gap.to_numpy() <= 0]
+    conditions = [moratorium | (partial & (new == 0)), new > 0, gap.to_numpy() <= 0]
     reason_fa = np.select(
         conditions,
         ["ممنوعیت صدور مجوز جدید (اشباع): " + reason, "کمبود " + gap_fa + " دفتر نسبت به هدف؛ رتبه نیاز " + rank_fa,
@@ -175,14 +184,15 @@ def _unit_properties(units: gpd.GeoDataFrame, classes: dict[str, Classes], run: 
             "new": _fmt(units["new_licences"], 0, persian),
             "urban_rural": _fmt(units["new_urban"], 0, persian) + " / " + _fmt(units["new_rural"], 0, persian),
             "score": _fmt(units["score"], 3, persian),
-            "rank_tier": rank_fa + " / " + _fmt(units["tier"].astype(float), 0, persian),
+            "rank_tier": rank_fa + " / " + _tier(units["tier"], persian),
             "gap": _fmt(gap, 0, persian),
             "applications": _fmt(units["applications"], 0, persian) + " / " + _fmt(units["applications_speculative"], 0, persian),
             "pressure": _fmt(units["pressure"], 1, persian),
-            "moratorium": np.where(moratorium, "بله · yes", "خیر · no"),
+            "moratorium": np.select([moratorium, partial], ["بله · yes", "فقط شهری یا روستایی · urban or rural only"], "خیر · no"),
             "reason_fa": reason_fa,
             "reason_en": reason_en,
             "moratorium_flag": moratorium,
+            "partial_flag": partial,
         },
         geometry=units.geometry.values,
         crs=units.crs,
@@ -218,7 +228,7 @@ def _unit_layer(props: gpd.GeoDataFrame, polygons: bool, metric: str):
     import folium
 
     colour = f"c_{metric}"
-    data = collection(props, [c for c in props.columns if c not in ("geometry", "moratorium_flag")])
+    data = collection(props, [c for c in props.columns if c not in ("geometry", "moratorium_flag", "partial_flag")])
     tooltip = folium.GeoJsonTooltip(fields=list(UNIT_FIELDS), aliases=list(UNIT_FIELDS.values()), class_name="amayesh-tip")
     popup = folium.GeoJsonPopup(fields=list(POPUP_FIELDS), aliases=list(POPUP_FIELDS.values()), class_name="amayesh-popup")
     style = {"color": "#ffffff", "weight": 0.6, "fillOpacity": 0.8}
@@ -252,15 +262,15 @@ def _provinces_layer(run: RunData, persian: bool):
 def _moratorium_layer(props: gpd.GeoDataFrame, polygons: bool):
     import folium
 
-    data = collection(props, ["unit_code", "name", "existing", "reason_fa", "reason_en"])
+    data = collection(props.assign(full=props["moratorium_flag"].astype(int)), ["unit_code", "name", "existing", "reason_fa", "reason_en", "full"])
     name = "ممنوعیت مجوز جدید (هاشور) · Moratorium (hatched)"
     tooltip = folium.GeoJsonTooltip(fields=["name", "existing", "reason_fa", "reason_en"],
                                     aliases=["نام · Name", "دفاتر موجود · Existing offices", "دلیل", "Reason"],
                                     class_name="amayesh-tip")
     if polygons:
-        return folium.GeoJson(data, name=name, tooltip=tooltip,
-                              style_function=lambda f: {"color": MORATORIUM_COLOUR, "weight": 2, "fill": True,
-                                                        "fillOpacity": 1, "className": "amayesh-moratorium"})
+        return folium.GeoJson(data, name=name, tooltip=tooltip, style_function=lambda f: (
+            {"color": MORATORIUM_COLOUR, "weight": 2, "fill": True, "fillOpacity": 1, "className": "amayesh-moratorium"}
+            if f["properties"]["full"] else {"color": MORATORIUM_COLOUR, "weight": 2, "dashArray": "5 4", "fill": False}))
     return folium.GeoJson(data, name=name, tooltip=tooltip, marker=folium.CircleMarker(radius=10, fill=False),
                           style_function=lambda f: {"color": MORATORIUM_COLOUR, "weight": 2.5, "fill": False})
 
@@ -420,22 +430,27 @@ _HATCH_SVG = """<svg width="0" height="0" style="position:absolute" aria-hidden=
 <line x1="0" y1="0" x2="0" y2="8" stroke="%s" stroke-width="2.2" stroke-opacity="0.85"/></pattern></defs></svg>"""
 
 
-def _legend_html(classes: dict[str, Classes], metric: str, persian: bool, level_fa: str, moratorium_count: int) -> str:
+def _legend_html(classes: dict[str, Classes], metric: str, persian: bool, level_fa: str, moratorium_count: int,
+                 partial_count: int = 0) -> str:
     blocks = []
     for name, found in classes.items():
         rows = "".join(
             f'<div class="row"><span class="swatch" style="background:{colour}"></span>'
-            f"<span>{L.RLM}{text} ({L.number(count, 0, persian)})</span></div>"
+            f"<span>{text} ({L.number(count, 0, persian)} {level_fa})</span></div>"
             for colour, text, count in zip(found.colours, found.labels(persian, separator=" تا "), found.counts)
         )
         scheme = {"quantiles": "چندک · quantiles", "natural_breaks": "شکست‌های طبیعی · natural breaks", "user": "طبقه‌های کاربر · user breaks"}[found.scheme]
         blocks.append(
             f'<div class="block{" active" if name == metric else ""}" data-metric="{name}">'
             f'<b>{METRICS[name]["fa"]}</b><div class="en">{METRICS[name]["en"]}</div>'
-            f'<div class="en">{scheme} · (تعداد {level_fa})</div>{rows}</div>'
+            f'<div class="en">{scheme}</div>{rows}</div>'
         )
     hatch = (f'<div class="row"><span class="swatch hatch"></span><span>ممنوعیت مجوز جدید ({L.number(moratorium_count, 0, persian)})'
              f'<br><span class="en">moratorium (saturated)</span></span></div>')
+    if partial_count:
+        hatch += (f'<div class="row"><span class="swatch" style="border:2px dashed {MORATORIUM_COLOUR};background:#fff"></span>'
+                  f'<span>ممنوعیت فقط شهری یا روستایی ({L.number(partial_count, 0, persian)})'
+                  f'<br><span class="en">moratorium: urban or rural only</span></span></div>')
     return f'<div class="amayesh-box amayesh-legend">{"".join(blocks)}{hatch}</div>'
 
 
@@ -463,7 +478,8 @@ def _furniture(m, run: RunData, classes: dict[str, Classes], switches: dict, uni
     level_fa = L.LEVEL_FA[run.level]
     config = {
         "title": _title_html(run, persian, date),
-        "legend": _legend_html(classes, metric, persian, level_fa, int(run.units["moratorium"].sum())),
+        "legend": _legend_html(classes, metric, persian, level_fa, int(run.units["moratorium"].sum()),
+                               int(run.units["moratorium_partial"].sum())),
         "attribution": f"{source_en} · <span dir='rtl'>{source_fa}</span>",
         "switches": {group.get_name(): name for name, group in switches.items()},
     }
