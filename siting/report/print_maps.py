@@ -27,7 +27,8 @@ from siting.report.run import RunData
 PAPER = {"A4": (11.69, 8.27), "A3": (16.54, 11.69)}  # inches, landscape
 DPI = 300
 IRAN_CRS = "+proj=aea +lat_1=27 +lat_2=37 +lat_0=32 +lon_0=54 +datum=WGS84 +units=m +no_defs"
-SIMPLIFY_M = 500.0
+SIMPLIFY_M = 500.0  # province maps: well below what A3 paper shows at 1:1,500,000
+SIMPLIFY_NATIONAL_M = 1500.0  # national maps: A4 is about 1:8,000,000 (a millimetre is 8 km)
 TEHRAN = "23"
 MORATORIUM_COLOUR = "#8b0000"
 BOUNDARY_COLOUR = "#333333"
@@ -78,6 +79,8 @@ class MapData:
     sites: gpd.GeoDataFrame
     classes: dict[str, Classes]
     polygons: bool
+    national_units: gpd.GeoDataFrame | None = None
+    national_provinces: gpd.GeoDataFrame | None = None
 
 
 def prepare(run: RunData, style: MapStyle = MapStyle()) -> MapData:
@@ -88,17 +91,23 @@ def prepare(run: RunData, style: MapStyle = MapStyle()) -> MapData:
     """
     units = run.units.to_crs(IRAN_CRS)
     provinces = run.provinces.to_crs(IRAN_CRS)
+    national_units, national_provinces = units, provinces
     if run.polygons:
-        units = units.set_geometry(shapely.coverage_simplify(units.geometry.values, SIMPLIFY_M))
+        projected = units.geometry.values
+        units = units.set_geometry(shapely.coverage_simplify(projected, SIMPLIFY_M))
+        national_units = units.set_geometry(shapely.coverage_simplify(projected, SIMPLIFY_NATIONAL_M))
         polygonal = provinces.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
         if polygonal.all():
-            provinces = provinces.set_geometry(shapely.coverage_simplify(provinces.geometry.values, SIMPLIFY_M))
+            projected = provinces.geometry.values
+            provinces = provinces.set_geometry(shapely.coverage_simplify(projected, SIMPLIFY_M))
+            national_provinces = provinces.set_geometry(shapely.coverage_simplify(projected, SIMPLIFY_NATIONAL_M))
     if "name_fa" not in provinces.columns:
         names = run.allocation.groupby("province_code")["name_fa"].first()
         provinces = provinces.assign(name_fa=provinces["province_code"].map(names))
     sites = _sites(run)
     classes = classify_all(units, style.scheme, style.breaks, style.k)
-    return MapData(units=units, provinces=provinces, sites=sites, classes=classes, polygons=run.polygons)
+    return MapData(units=units, provinces=provinces, sites=sites, classes=classes, polygons=run.polygons,
+                   national_units=national_units, national_provinces=national_provinces)
 
 
 def _sites(run: RunData) -> gpd.GeoDataFrame:
@@ -136,12 +145,13 @@ def national_map(run: RunData, metric: str = "new_licences", style: MapStyle = M
     with plt.rc_context(rc_params()):
         fig, ax, side = _page(style)
         classes = data.classes[metric]
-        _choropleth(ax, data.units, classes, data.polygons, style)
-        _moratorium(ax, data.units, data.polygons, style)
-        _boundaries(ax, data.provinces, 0.6 * style.scale, data.polygons)
-        bounds = data.units.total_bounds
-        _frame(ax, bounds, margin=(0.03, 0.02, 0.03, 0.09), spare="left")
-        _place_labels(ax, data.provinces, "name_fa", 6.0 * style.scale)
+        units = data.units if data.national_units is None else data.national_units
+        provinces = data.provinces if data.national_provinces is None else data.national_provinces
+        _choropleth(ax, units, classes, data.polygons, style)
+        _moratorium(ax, units, data.polygons, style)
+        _boundaries(ax, provinces, 0.6 * style.scale, data.polygons)
+        _frame(ax, units.total_bounds, margin=(0.03, 0.02, 0.03, 0.09), spare="left")
+        _place_labels(ax, provinces, "name_fa", 6.0 * style.scale)
         if (data.units["province_code"] == TEHRAN).any() and run.level == "county":
             _tehran_inset(ax, data, classes, style)
         _north_arrow(ax, style)
@@ -196,7 +206,7 @@ def province_map(run: RunData, province_code: str, metric: str = "new_licences",
         name_en = own["name_en"].iloc[0] if len(own) and "name_en" in own else province_code
         _header(fig, run, metric, f"استان {name}", f"{name_en} province", style)
         _sidebar(side, run, units, _subset(classes, mask), metric, style, sites=len(sites) > 0, all_classes=classes)
-        _locator(side, data.provinces, province_code, data.polygons)
+        _locator(side, data.provinces if data.national_provinces is None else data.national_provinces, province_code, data.polygons)
         _footer(fig, run, style)
     return fig
 

@@ -1,0 +1,50 @@
+"""The reports read what `amayesh plan` really writes: a plan on ../shared/data/iran, exported."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from _run_fixture import IRAN, have_iran_data
+from siting.report.pack import ExportOptions, export
+from siting.report.run import read_run
+
+plan_command = pytest.importorskip("siting.cli.plan").plan
+pytestmark = pytest.mark.skipif(not have_iran_data(), reason="../shared/data/iran not available")
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("real") / "run"
+    result = CliRunner().invoke(plan_command, ["--data", str(IRAN), "--out", str(out)])
+    if result.exit_code != 0:
+        pytest.fail(f"amayesh plan failed: {result.output}")
+    return out
+
+
+def test_real_run_reads(real_run):
+    run = read_run(real_run)
+    assert run.level == "county" and len(run.units) == 429 and run.polygons
+    assert run.units["new_licences"].sum() == run.summary["licences_allocated"]
+    assert len(run.provinces) == 31
+
+
+def test_real_run_workbook_and_geopackage(real_run, tmp_path):
+    written = export(real_run, tmp_path / "xlsx", "xlsx", ExportOptions())
+    export(real_run, tmp_path / "gpkg", "gpkg", ExportOptions())
+    allocation = pd.read_csv(real_run / "allocation.csv", dtype={"unit_code": str})
+    workbook = load_workbook(written[0], read_only=True)
+    for sheet in ("counties", "provinces"):
+        rows = list(workbook[sheet].iter_rows(values_only=True))
+        frame = pd.DataFrame(rows[2:], columns=rows[1])
+        assert frame["New licences"].sum() == allocation["new_licences"].sum()
+        assert frame["Existing offices"].sum() == allocation["existing_offices"].sum()
+    rows = list(workbook["applications"].iter_rows(values_only=True))
+    assert len(rows) - 2 == len(pd.read_csv(real_run / "applications.csv"))
+    layers = dict(pyogrio.list_layers(tmp_path / "gpkg" / "results.gpkg"))
+    assert {"units", "provinces", "moratorium", "offices"} <= set(layers)
+    units = pyogrio.read_dataframe(tmp_path / "gpkg" / "results.gpkg", layer="units", read_geometry=False)
+    assert len(units) == 429 and units["new_licences"].sum() == allocation["new_licences"].sum()
