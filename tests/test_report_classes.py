@@ -90,3 +90,8 @@ def test_source_line_says_synthetic():
     assert "مصنوعی" in fa and "SYNTHETIC" in en and "1395" in en and "GeoNames" in en
     fa, en = L.source_lines({"data": {"synthetic_registers": False}})
     assert "SYNTHETIC" not in en
+
+
+def test_source_line_names_another_population_source():
+    fa, en = L.source_lines({"data": {"population_source": "GeoNames (CC BY 4.0), mixed years; not the census"}})
+    assert "1395" not in en and "population: GeoNames" in en and "GeoNames" in fa

@@ -108,3 +108,9 @@ def test_point_units_draw_as_circles():
     counts = _colour_counts(pixels)
     found = prepare(run, STYLE).classes["new_licences"].colours
     assert all(counts[int(c[1:], 16)] > 20 for c in found)
+
+
+def test_maps_draw_without_warnings(run, data, recwarn):
+    plt.close(national_map(run, "gap", STYLE, data))
+    plt.close(province_map(run, "09", "new_licences", STYLE, data))
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)], [str(w.message) for w in recwarn]

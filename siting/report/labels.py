@@ -67,17 +67,24 @@ def date_line_en(date: dt.date) -> str:
 
 
 def source_lines(summary: dict, persian_digits: bool = True) -> tuple[str, str]:
-    """The source line in Persian and in English, saying where the registers are synthetic."""
+    """The source line in Persian and in English, saying where the registers are synthetic.
+
+    The census is named when the run's population is the SCI 1395 census; otherwise the
+    run's own population source is (e.g. GeoNames figures of the embedded default data).
+    """
     data = summary.get("data", {})
     synthetic = bool(data.get("synthetic_registers", False))
-    census_fa = digits("سرشماری عمومی نفوس و مسکن ۱۳۹۵ (مرکز آمار ایران)", persian_digits)
+    population = str(data.get("population_source") or "SCI 1395 census")
+    if "1395" in population:
+        population_fa = digits("سرشماری عمومی نفوس و مسکن ۱۳۹۵ (مرکز آمار ایران)", persian_digits)
+        population_en = "SCI 1395 (2016) census"
+    else:
+        population_fa = f"جمعیت: {population}"
+        population_en = f"population: {population}"
     register_fa = "دفاتر و درخواست‌ها: ثبت مصنوعی (ساختگی، نه واقعی)" if synthetic else "دفاتر و درخواست‌ها: ثبت دفاتر برنامه‌ریز"
     register_en = "offices and applications: SYNTHETIC register (not real)" if synthetic else "offices and applications: planner's register"
-    fa = f"منابع: {census_fa}؛ سکونتگاه‌ها GeoNames (CC BY 4.0)؛ {register_fa}"
-    en = f"Sources: SCI 1395 (2016) census; settlements GeoNames (CC BY 4.0); {register_en}"
-    population = data.get("population_source")
-    if population and "1395" not in str(population):
-        en += f"; population: {population}"
+    fa = f"منابع: {population_fa}؛ سکونتگاه‌ها GeoNames (CC BY 4.0)؛ {register_fa}"
+    en = f"Sources: {population_en}; settlements GeoNames (CC BY 4.0); {register_en}"
     return fa, en
 
 

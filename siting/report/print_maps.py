@@ -33,6 +33,7 @@ TEHRAN = "23"
 MORATORIUM_COLOUR = "#8b0000"
 BOUNDARY_COLOUR = "#333333"
 FORMATS = ("png", "pdf")
+POINT_MIN, POINT_RANGE = 30.0, 390.0  # circle areas (pt², on A4) of units that have no polygon
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,10 @@ def prepare(run: RunData, style: MapStyle = MapStyle()) -> MapData:
     if "name_fa" not in provinces.columns:
         names = run.allocation.groupby("province_code")["name_fa"].first()
         provinces = provinces.assign(name_fa=provinces["province_code"].map(names))
+    if not run.polygons:  # the embedded default: circles sized by population (area ∝ population)
+        share = units["pop_total"].to_numpy(float) / max(float(units["pop_total"].max()), 1.0)
+        units = units.assign(marker_size=POINT_MIN + POINT_RANGE * np.sqrt(share))
+        national_units = units
     sites = _sites(run)
     classes = classify_all(units, style.scheme, style.breaks, style.k)
     return MapData(units=units, provinces=provinces, sites=sites, classes=classes, polygons=run.polygons,
@@ -377,9 +382,14 @@ def _choropleth(ax, units: gpd.GeoDataFrame, classes: Classes, polygons: bool, s
         units.plot(ax=ax, color=list(colours), edgecolor="white", linewidth=edge * style.scale)
     else:
         points = units.geometry.representative_point()
-        sizes = 8 + 120 * np.sqrt(units["pop_total"].to_numpy(float) / max(units["pop_total"].max(), 1))
-        ax.scatter(points.x, points.y, s=sizes * style.scale**2, c=list(colours), edgecolors="#555555",
-                   linewidths=0.3, zorder=3)
+        ax.scatter(points.x, points.y, s=_marker_sizes(units, style), c=list(colours), edgecolors="#555555",
+                   linewidths=0.4, zorder=3)
+
+
+def _marker_sizes(units: gpd.GeoDataFrame, style: MapStyle) -> np.ndarray:
+    """Circle areas in pt² of units drawn as points (see :func:`prepare`)."""
+    sizes = units["marker_size"].to_numpy(float) if "marker_size" in units.columns else np.full(len(units), POINT_MIN)
+    return sizes * style.scale**2
 
 
 def _moratorium(ax, units: gpd.GeoDataFrame, polygons: bool, style: MapStyle) -> None:
@@ -391,8 +401,8 @@ def _moratorium(ax, units: gpd.GeoDataFrame, polygons: bool, style: MapStyle) ->
                      linestyle=(0, (3, 1.5)), zorder=3)
     elif len(partial):
         points = partial.geometry.representative_point()
-        ax.scatter(points.x, points.y, s=40 * style.scale**2, facecolors="none", edgecolors=MORATORIUM_COLOUR,
-                   linewidths=0.8, marker="s", linestyle="--", zorder=4)
+        ax.scatter(points.x, points.y, s=_marker_sizes(partial, style) * 2.2, facecolors="none", edgecolors=MORATORIUM_COLOUR,
+                   linewidths=1.0 * style.scale, linestyle=(0, (2, 1.5)), zorder=4)
     if units.empty:
         return
     if polygons:
@@ -402,8 +412,8 @@ def _moratorium(ax, units: gpd.GeoDataFrame, polygons: bool, style: MapStyle) ->
             units.plot(ax=ax, facecolor="none", edgecolor=MORATORIUM_COLOUR, hatch="//////", linewidth=0.7 * style.scale, zorder=3)
     else:
         points = units.geometry.representative_point()
-        ax.scatter(points.x, points.y, s=40 * style.scale**2, facecolors="none", edgecolors=MORATORIUM_COLOUR,
-                   linewidths=1.0, marker="s", zorder=4)
+        ax.scatter(points.x, points.y, s=_marker_sizes(units, style) * 2.2, facecolors="none", edgecolors=MORATORIUM_COLOUR,
+                   linewidths=2.0 * style.scale, zorder=4)
 
 
 def _boundaries(ax, provinces: gpd.GeoDataFrame, width: float, polygons: bool) -> None:
@@ -431,28 +441,36 @@ def _place_labels(ax, frame: gpd.GeoDataFrame, column: str, size: float, clip: b
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     point_mm = 25.4 / 72
+    # Point units: the label goes under the circle (offsets in points), not on it.
+    below = np.zeros(len(frame)) if polygons else np.sqrt(POINT_MIN + POINT_RANGE) / 2 * size / 6.0 + 2.0
     placed: list[tuple[float, float, float, float]] = []
-    for x, y, text in zip(points.x, points.y, frame[column]):
+    for x, y, text, offset in zip(points.x, points.y, frame[column], np.broadcast_to(below, len(frame))):
         if not isinstance(text, str) or not text or not (x0 <= x <= x1 and y0 <= y <= y1):
             continue
         lines = text.split("\n")
         half_w = 0.5 * max(len(line) for line in lines) * 0.5 * size * point_mm * mm
         half_h = 0.5 * len(lines) * 1.2 * size * point_mm * mm
-        box = (x - half_w, x + half_w, y - half_h, y + half_h)
+        centre = y - (offset * point_mm * mm + half_h if offset else 0.0)
+        box = (x - half_w, x + half_w, centre - half_h, centre + half_h)
         if any(box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in placed):
             continue
         placed.append(box)
-        _halo_text(ax, x, y, text, fontsize=size, ha="center", va="center", zorder=6, linespacing=1.0, clip_on=clip)
+        _halo_text(ax, x, y, text, offset=offset, fontsize=size, ha="center", va="top" if offset else "center", zorder=6,
+                   linespacing=1.0, clip_on=clip)
 
 
-def _halo_text(ax, x: float, y: float, text: str, **options) -> None:
-    """Text over a white halo. The halo is a separate outline, so the text itself stays text in a PDF
-    (searchable, and extracted by ``pdftotext``); text drawn with path effects becomes outlines."""
+def _halo_text(ax, x: float, y: float, text: str, offset: float = 0.0, **options) -> None:
+    """Text over a white halo, ``offset`` points below (x, y). The halo is a separate outline, so the
+    text itself stays text in a PDF (searchable, extracted by ``pdftotext``); text drawn with path
+    effects becomes outlines."""
     from matplotlib import patheffects
 
     stroke = [patheffects.withStroke(linewidth=2.0, foreground="white")]
-    ax.text(x, y, text, color="white", path_effects=stroke, **options)
-    ax.text(x, y, text, **options)
+    where = {"xy": (x, y), "xytext": (0, -offset), "textcoords": "offset points"}
+    if "transform" in options:
+        where = {"xy": (x, y), "xycoords": options.pop("transform")}
+    ax.annotate(text, color="white", path_effects=stroke, **where, **options)
+    ax.annotate(text, **where, **options)
 
 
 def _metres_per_mm(ax, width_in: float | None = None) -> float:
@@ -574,14 +592,24 @@ def _sidebar(side, run: RunData, units: gpd.GeoDataFrame, classes: Classes, metr
     if (classes.classes < 0).any():
         handles.append(Patch(facecolor="#d9d9d9", edgecolor="#777777", linewidth=0.4))
         texts.append("بدون داده  no data")
-    handles.append(Patch(facecolor="white", edgecolor=MORATORIUM_COLOUR, hatch="//////", linewidth=0.8))
+    polygons = units.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    if polygons:
+        handles.append(Patch(facecolor="white", edgecolor=MORATORIUM_COLOUR, hatch="//////", linewidth=0.8))
+    else:
+        handles.append(Line2D([], [], marker="o", linestyle="none", markersize=9, markerfacecolor="none",
+                              markeredgecolor=MORATORIUM_COLOUR, markeredgewidth=2))
     texts.append(f"ممنوعیت مجوز جدید (اشباع)   ({L.number(int(units['moratorium'].sum()), 0, persian)})\nmoratorium: saturated {level_en}")
     partial = int(units["moratorium_partial"].sum()) if "moratorium_partial" in units.columns else 0
-    if partial:
+    if partial and polygons:
         handles.append(Patch(facecolor="white", edgecolor=MORATORIUM_COLOUR, linestyle=(0, (3, 1.5)), linewidth=0.9))
+    elif partial:
+        handles.append(Line2D([], [], marker="o", linestyle="none", markersize=9, markerfacecolor="none",
+                              markeredgecolor=MORATORIUM_COLOUR, markeredgewidth=1))
+    if partial:
         texts.append(f"ممنوعیت فقط شهری یا روستایی   ({L.number(partial, 0, persian)})\nmoratorium: urban or rural only")
-    handles.append(Line2D([], [], color=BOUNDARY_COLOUR, linewidth=1.2))
-    texts.append("مرز استان  province boundary")
+    if polygons:
+        handles.append(Line2D([], [], color=BOUNDARY_COLOUR, linewidth=1.2))
+        texts.append("مرز استان  province boundary")
     if sites:
         handles.append(Line2D([], [], marker="^", linestyle="none", color="black", markersize=6))
         texts.append("محل پیشنهادی دفتر جدید\nproposed new office site")

@@ -193,6 +193,8 @@ def _unit_properties(units: gpd.GeoDataFrame, classes: dict[str, Classes], run: 
             "reason_en": reason_en,
             "moratorium_flag": moratorium,
             "partial_flag": partial,
+            # Radius (px) of a unit drawn as a circle (no polygons): area proportional to population.
+            "r": np.round(4 + 12 * np.sqrt(units["pop_total"].to_numpy(float) / max(float(units["pop_total"].max()), 1.0)), 1),
         },
         geometry=units.geometry.values,
         crs=units.crs,
@@ -238,7 +240,7 @@ def _unit_layer(props: gpd.GeoDataFrame, polygons: bool, metric: str):
     marker = folium.CircleMarker(radius=7, fill=True, weight=1)
     return folium.GeoJson(data, name="units", control=False, tooltip=tooltip, popup=popup, marker=marker,
                           style_function=lambda f: {"color": "#555555", "weight": 1, "fillOpacity": 0.9,
-                                                    "fillColor": f["properties"][colour]})
+                                                    "fillColor": f["properties"][colour], "radius": f["properties"]["r"]})
 
 
 def _provinces_layer(run: RunData, persian: bool):
@@ -254,15 +256,17 @@ def _provinces_layer(run: RunData, persian: bool):
         lines = provinces.set_geometry(shapely.set_precision(shapely.boundary(geometry), GRID_DEGREES))
         return folium.GeoJson(lines, name=name, interactive=False,
                               style_function=lambda f: {"color": "#222222", "weight": 1.6, "fill": False})
-    return folium.GeoJson(provinces, name=name, marker=folium.CircleMarker(radius=4, fill=True),
+    name = "مراکز استان‌ها · Province centres"
+    return folium.GeoJson(provinces, name=name, show=False, marker=folium.CircleMarker(radius=3, fill=True),
                           tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["استان · Province"], class_name="amayesh-tip"),
-                          style_function=lambda f: {"color": "#222222", "fillColor": "#222222", "fillOpacity": 1, "weight": 1})
+                          style_function=lambda f: {"color": "#222222", "fillColor": "#ffffff", "fillOpacity": 1, "weight": 1})
 
 
 def _moratorium_layer(props: gpd.GeoDataFrame, polygons: bool):
     import folium
 
-    data = collection(props.assign(full=props["moratorium_flag"].astype(int)), ["unit_code", "name", "existing", "reason_fa", "reason_en", "full"])
+    data = collection(props.assign(full=props["moratorium_flag"].astype(int)),
+                      ["unit_code", "name", "existing", "reason_fa", "reason_en", "full", "r"])
     name = "ممنوعیت مجوز جدید (هاشور) · Moratorium (hatched)"
     tooltip = folium.GeoJsonTooltip(fields=["name", "existing", "reason_fa", "reason_en"],
                                     aliases=["نام · Name", "دفاتر موجود · Existing offices", "دلیل", "Reason"],
@@ -272,7 +276,9 @@ def _moratorium_layer(props: gpd.GeoDataFrame, polygons: bool):
             {"color": MORATORIUM_COLOUR, "weight": 2, "fill": True, "fillOpacity": 1, "className": "amayesh-moratorium"}
             if f["properties"]["full"] else {"color": MORATORIUM_COLOUR, "weight": 2, "dashArray": "5 4", "fill": False}))
     return folium.GeoJson(data, name=name, tooltip=tooltip, marker=folium.CircleMarker(radius=10, fill=False),
-                          style_function=lambda f: {"color": MORATORIUM_COLOUR, "weight": 2.5, "fill": False})
+                          style_function=lambda f: {"color": MORATORIUM_COLOUR, "weight": 3 if f["properties"]["full"] else 1.5,
+                                                    "dashArray": None if f["properties"]["full"] else "4 3", "fill": False,
+                                                    "radius": f["properties"]["r"] + 4})
 
 
 def _points(frame: pd.DataFrame | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
