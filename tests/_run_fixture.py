@@ -9,10 +9,12 @@ with seeded, clearly synthetic offices, applications, scores and an allocation o
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import functools
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -50,10 +52,17 @@ def _provinces() -> gpd.GeoDataFrame:
     return gpd.read_file(IRAN / "iran_provinces.geojson")
 
 
+def _session_folder(prefix: str) -> Path:
+    """A temporary folder removed when the test session's process exits."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 @functools.cache
 def shared_run() -> Path:
     """One county-level run folder per test session (read-only for the tests)."""
-    return write_run(Path(tempfile.mkdtemp(prefix="amayesh-run-")) / "run")
+    return write_run(_session_folder("amayesh-run-") / "run")
 
 
 def write_run(folder: Path, seed: int = 1395, level: str = "county", points: bool = False, sites: bool = True) -> Path:
@@ -346,4 +355,4 @@ def shared_pack() -> Path:
 @functools.cache
 def points_run() -> Path:
     """A county run whose units and provinces are points, like the embedded default data (no sites)."""
-    return write_run(Path(tempfile.mkdtemp(prefix="amayesh-points-")) / "run", points=True, sites=False)
+    return write_run(_session_folder("amayesh-points-") / "run", points=True, sites=False)

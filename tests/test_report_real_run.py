@@ -6,11 +6,11 @@ import pandas as pd
 import pyogrio
 import pytest
 from click.testing import CliRunner
-from openpyxl import load_workbook
 
 from _run_fixture import IRAN, have_iran_data
 from siting.report.pack import ExportOptions, export
 from siting.report.run import read_run
+from siting.report.tables import workbook_sheets
 
 plan_command = pytest.importorskip("siting.cli.plan").plan
 pytestmark = pytest.mark.skipif(not have_iran_data(), reason="../shared/data/iran not available")
@@ -32,18 +32,17 @@ def test_real_run_reads(real_run):
     assert len(run.provinces) == 31
 
 
-def test_real_run_workbook_and_geopackage(real_run, tmp_path):
-    written = export(real_run, tmp_path / "xlsx", "xlsx", ExportOptions())
+def test_real_run_tables_and_geopackage(real_run, tmp_path):
+    sheets = workbook_sheets(read_run(real_run))
     export(real_run, tmp_path / "gpkg", "gpkg", ExportOptions())
     allocation = pd.read_csv(real_run / "allocation.csv", dtype={"unit_code": str})
-    workbook = load_workbook(written[0], read_only=True)
     for sheet in ("counties", "provinces"):
-        rows = list(workbook[sheet].iter_rows(values_only=True))
-        frame = pd.DataFrame(rows[2:], columns=rows[1])
-        assert frame["New licences"].sum() == allocation["new_licences"].sum()
-        assert frame["Existing offices"].sum() == allocation["existing_offices"].sum()
-    rows = list(workbook["applications"].iter_rows(values_only=True))
-    assert len(rows) - 2 == len(pd.read_csv(real_run / "applications.csv"))
+        assert sheets[sheet]["new_licences"].sum() == allocation["new_licences"].sum()
+        assert sheets[sheet]["existing_offices"].sum() == allocation["existing_offices"].sum()
+    assert len(sheets["applications"]) == len(pd.read_csv(real_run / "applications.csv"))
+    assert sheets["applications"]["decision_fa"].notna().all()
+    assert sheets["counterfactual"]["fcfs"].notna().all()  # every headline measure found under the plan's names
+    assert len(sheets["parameters"]) > 10  # the run's scenario.yaml
     layers = dict(pyogrio.list_layers(tmp_path / "gpkg" / "results.gpkg"))
     assert {"units", "provinces", "moratorium", "offices"} <= set(layers)
     units = pyogrio.read_dataframe(tmp_path / "gpkg" / "results.gpkg", layer="units", read_geometry=False)

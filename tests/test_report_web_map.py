@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import shutil
@@ -11,7 +10,7 @@ import tempfile
 
 import pytest
 
-from _run_fixture import have_iran_data, shared_run
+from _run_fixture import have_iran_data, shared_pack, shared_run
 from siting.errors import AmayeshError
 from siting.report.offline import check_offline, external_references, inline_assets
 from siting.report.run import read_run
@@ -26,8 +25,9 @@ def run():
 
 
 @pytest.fixture(scope="module")
-def html(run):
-    return render_html(web_map(run, date=dt.date(2024, 4, 3)))
+def html():
+    """map.html of the shared committee pack (offline, the default of exports)."""
+    return (shared_pack() / "map.html").read_text(encoding="utf-8")
 
 
 def test_offline_page_references_no_external_url(html):
