@@ -10,7 +10,7 @@ stopped the search.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import highspy
@@ -60,6 +60,10 @@ class HighsSolver:
     output: bool = False
     options: dict[str, Any] = field(default_factory=dict)
     name: str = "highs"
+
+    def tuned(self, defaults: dict[str, Any]) -> "HighsSolver":
+        """A copy with model-specific default options; options set by the caller win."""
+        return replace(self, options={**defaults, **self.options})
 
     def _configure(self, h: highspy.Highs) -> None:
         h.setOptionValue("output_flag", bool(self.output))

@@ -70,6 +70,34 @@ def greedy_cover(
     return np.array(sorted(chosen), dtype=np.int64)
 
 
+def _accept_disjoint(delta: np.ndarray, js: np.ndarray, ks: np.ndarray, touched: "callable", n: int,
+                     tol: float, max_moves: int) -> list[tuple[int, int]]:
+    """Greedy pick of improving moves with pairwise disjoint touched rows (best first).
+
+    Moves whose touched row sets are disjoint change disjoint parts of the
+    objective, so their gains add up exactly. The loop runs over candidate
+    moves (at most a few per site), never over demand × site pairs.
+    """
+    order = np.argsort(-delta, kind="stable")
+    order = order[delta[order] > tol]
+    mark = np.zeros(n, dtype=bool)
+    used: set[int] = set()
+    moves: list[tuple[int, int]] = []
+    for t in order[: 4 * max_moves]:
+        j, k = int(js[t]), int(ks[t])
+        if j in used or k in used:
+            continue
+        rows = touched(j, k)
+        if mark[rows].any():
+            continue
+        mark[rows] = True
+        used.update((j, k))
+        moves.append((j, k))
+        if len(moves) >= max_moves:
+            break
+    return moves
+
+
 def swap_cover(
     C: sp.csr_matrix,
     weights: np.ndarray,
@@ -78,18 +106,21 @@ def swap_cover(
     must: np.ndarray | None = None,
     allowed: np.ndarray | None = None,
     time_limit: float = 5.0,
-    max_moves: int = 10_000,
+    max_rounds: int = 10_000,
+    top: int = 8,
 ) -> np.ndarray:
-    """Best-improvement interchange for maximal covering.
+    """Batched best-improvement interchange for maximal covering.
 
-    Each move closes one chosen (non-``fixed``) site and opens one closed site,
-    taking the pair with the largest exact gain. With ``cnt_i`` = number of
-    open sites covering row ``i``: ``loss(j)`` = weight of rows only ``j``
-    covers, ``gain(k)`` = weight of uncovered rows ``k`` covers, and the swap
-    gain is ``gain(k) − loss(j) + E[j, k]`` where ``E[j, k]`` is the weight of
-    rows only ``j`` covers that ``k`` also covers (a sparse matrix). Moves that
-    would uncover a ``must`` row are not taken. Stops at a local optimum, after
-    ``max_moves`` moves, or after ``time_limit`` seconds.
+    Each move closes one chosen (non-``fixed``) site and opens one closed site.
+    With ``cnt_i`` = number of open sites covering row ``i``: ``loss(j)`` = weight
+    of rows only ``j`` covers, ``gain(k)`` = weight of uncovered rows ``k``
+    covers, and the swap gains ``gain(k) − loss(j) + E[j, k]`` where ``E[j, k]``
+    is the weight of rows only ``j`` covers that ``k`` also covers (a sparse
+    matrix). Per round, the candidate moves are every ``(j, k)`` with
+    ``E[j, k] > 0`` and each ``j`` with the ``top`` best ``gain(k)``; the improving
+    ones whose row sets (rows of ``j`` and of ``k``) are pairwise disjoint are all
+    applied (exact, their gains add). Moves that would uncover a ``must`` row are
+    not taken. Stops at a local optimum, after ``max_rounds`` or ``time_limit`` s.
     """
     t0 = time.perf_counter()
     C = sp.csr_matrix(C)
@@ -107,49 +138,50 @@ def swap_cover(
     cols_all = C.indices.astype(np.int64)
     cnt = np.bincount(rows_all, weights=is_open[cols_all], minlength=n).astype(np.int64)
     tol = 1e-9 * max(1.0, float(w.sum()))
-    for _ in range(max_moves):
+    n_open = int(is_open.sum())
+
+    def touched(j: int, k: int) -> np.ndarray:
+        return np.concatenate([CT.indices[CT.indptr[j]:CT.indptr[j + 1]], CT.indices[CT.indptr[k]:CT.indptr[k + 1]]])
+
+    for _ in range(max_rounds):
         if time.perf_counter() - t0 > time_limit:
             break
         alone = cnt == 1
         open_entry = is_open[cols_all]
-        # the unique open site of each row covered once
         u = np.full(n, -1, dtype=np.int64)
         sel = open_entry & alone[rows_all]
         u[rows_all[sel]] = cols_all[sel]
         loss = np.bincount(u[alone], weights=w[alone], minlength=m)
-        # closing a site that is the only cover of a must row is forbidden
         locked = frozen.copy()
         locked[u[alone & must]] = True
-        uncovered = cnt == 0
-        gain = CT @ np.where(uncovered, w, 0.0)
+        gain = CT @ np.where(cnt == 0, w, 0.0)
         closable = is_open & ~locked
         openable = ~is_open & can_open
         if not closable.any() or not openable.any():
             break
-        # pairs without a shared lonely row: best gain minus smallest loss
-        k0 = int(np.argmax(np.where(openable, gain, -np.inf)))
-        j0 = int(np.argmin(np.where(closable, loss, np.inf)))
-        best, move = gain[k0] - loss[j0], (j0, k0)
-        # pairs sharing rows covered once: exact delta via sparse E
         e_sel = alone[rows_all] & ~open_entry
-        if e_sel.any():
-            E = sp.coo_matrix(
-                (w[rows_all[e_sel]], (u[rows_all[e_sel]], cols_all[e_sel])), shape=(m, m)
-            ).tocsr()
-            E.sum_duplicates()
-            Ec = E.tocoo()
-            ok = closable[Ec.row] & openable[Ec.col]
-            if ok.any():
-                delta = gain[Ec.col[ok]] - loss[Ec.row[ok]] + Ec.data[ok]
-                b = int(np.argmax(delta))
-                if delta[b] > best:
-                    best, move = float(delta[b]), (int(Ec.row[ok][b]), int(Ec.col[ok][b]))
-        if best <= tol:
+        E = sp.csr_matrix((w[rows_all[e_sel]], (u[rows_all[e_sel]], cols_all[e_sel])), shape=(m, m))
+        E.sum_duplicates()
+        Ec = E.tocoo()
+        ok = closable[Ec.row] & openable[Ec.col]
+        js, ks, es = [Ec.row[ok].astype(np.int64)], [Ec.col[ok].astype(np.int64)], [Ec.data[ok]]
+        # pairs without shared lonely rows: every closable j with the best few gains
+        cand_k = np.flatnonzero(openable)
+        best_k = cand_k[np.argsort(-gain[cand_k], kind="stable")[:top]]
+        cj = np.flatnonzero(closable)
+        jj, kk = np.repeat(cj, len(best_k)), np.tile(best_k, len(cj))
+        js.append(jj)
+        ks.append(kk)
+        es.append(np.asarray(E[jj, kk]).ravel())
+        js, ks, es = np.concatenate(js), np.concatenate(ks), np.concatenate(es)
+        delta = gain[ks] - loss[js] + es
+        moves = _accept_disjoint(delta, js, ks, touched, n, tol, max(1, n_open))
+        if not moves:
             break
-        j, k = move
-        is_open[j], is_open[k] = False, True
-        cnt[CT.indices[CT.indptr[j]:CT.indptr[j + 1]]] -= 1
-        cnt[CT.indices[CT.indptr[k]:CT.indptr[k + 1]]] += 1
+        for j, k in moves:
+            is_open[j], is_open[k] = False, True
+            cnt[CT.indices[CT.indptr[j]:CT.indptr[j + 1]]] -= 1
+            cnt[CT.indices[CT.indptr[k]:CT.indptr[k + 1]]] += 1
     return np.flatnonzero(is_open & ~frozen)
 
 
@@ -210,8 +242,8 @@ def greedy_median(lists: sp.csr_matrix, weights: np.ndarray, far: np.ndarray, p:
 
 def swap_median(lists: sp.csr_matrix, weights: np.ndarray, far: np.ndarray, chosen: np.ndarray,
                 fixed: np.ndarray | None = None, allowed: np.ndarray | None = None,
-                time_limit: float = 5.0, max_moves: int = 10_000) -> np.ndarray:
-    """Best-improvement interchange (fast interchange à la Whitaker) on sorted lists.
+                time_limit: float = 5.0, max_rounds: int = 10_000, top: int = 8) -> np.ndarray:
+    """Batched best-improvement interchange (fast interchange à la Whitaker) on sorted lists.
 
     With ``d1``/``d2`` the distances to the nearest and second-nearest open
     sites and ``n1`` the nearest: ``gain(k) = Σ w (d1 − d_ik)⁺``, ``loss(j) = Σ_{n1=j}
@@ -219,6 +251,12 @@ def swap_median(lists: sp.csr_matrix, weights: np.ndarray, far: np.ndarray, chos
     E[j, k]`` with ``E[j, k] = Σ_{n1(i)=j, d_ik<d2_i} w_i (d2_i − max(d_ik, d1_i))``,
     a sparse matrix over list entries. Exact when every row's two nearest open
     sites are in its list; rows without them use ``far`` (a lower bound).
+
+    Per round, every improving move among the ``E`` entries and each ``j`` with the
+    ``top`` best gains is a candidate; moves whose touched rows (rows served by
+    ``j`` or having ``j`` second, rows for which ``k`` would be nearer than
+    their second site) are pairwise disjoint are applied together (their
+    savings add up exactly).
     """
     t0 = time.perf_counter()
     n, m = lists.shape
@@ -226,6 +264,7 @@ def swap_median(lists: sp.csr_matrix, weights: np.ndarray, far: np.ndarray, chos
     rows = np.repeat(np.arange(n), np.diff(lists.indptr))
     cols = lists.indices.astype(np.int64)
     dist = lists.data
+    by_col = sp.csc_matrix((np.arange(len(rows), dtype=np.int64) + 1, (rows, cols)), shape=(n, m))
     is_open = np.zeros(m, dtype=bool)
     is_open[np.asarray(chosen, np.int64)] = True
     frozen = np.zeros(m, dtype=bool)
@@ -233,21 +272,21 @@ def swap_median(lists: sp.csr_matrix, weights: np.ndarray, far: np.ndarray, chos
         frozen[np.asarray(fixed, np.int64)] = True
         is_open |= frozen
     can_open = np.ones(m, dtype=bool) if allowed is None else np.asarray(allowed, bool)
-    for _ in range(max_moves):
+    scale = float(w @ np.where(np.isfinite(far), far, 0.0)) + 1.0
+    for _ in range(max_rounds):
         if time.perf_counter() - t0 > time_limit:
             break
         d1, n1 = median_cost(lists, w, is_open, far)
-        second = is_open.copy()
-        # second nearest: first open entry after the nearest one
         hit = is_open[cols] & (cols != n1[rows])
         d2 = np.full(n, np.inf)
+        n2 = np.full(n, -1, dtype=np.int64)
         pos = np.flatnonzero(hit)
         r = rows[pos]
         keep = np.ones(len(pos), dtype=bool)
         keep[1:] = r[1:] != r[:-1]
         d2[r[keep]] = dist[pos[keep]]
+        n2[r[keep]] = cols[pos[keep]]
         d2 = np.where(np.isfinite(d2), d2, np.maximum(far, d1))
-        del second
         gain = np.bincount(cols, weights=w[rows] * np.maximum(d1[rows] - dist, 0.0), minlength=m)
         has1 = n1 >= 0
         loss = np.bincount(n1[has1], weights=w[has1] * (d2[has1] - d1[has1]), minlength=m)
@@ -255,22 +294,79 @@ def swap_median(lists: sp.csr_matrix, weights: np.ndarray, far: np.ndarray, chos
         openable = ~is_open & can_open
         if not closable.any() or not openable.any():
             break
-        k0 = int(np.argmax(np.where(openable, gain, -np.inf)))
-        j0 = int(np.argmin(np.where(closable, loss, np.inf)))
-        best, move = gain[k0] - loss[j0], (j0, k0)
         e_sel = (n1[rows] >= 0) & (dist < d2[rows]) & openable[cols]
-        if e_sel.any():
-            rr = rows[e_sel]
-            val = w[rr] * (d2[rr] - np.maximum(dist[e_sel], d1[rr]))
-            E = sp.coo_matrix((val, (n1[rr], cols[e_sel])), shape=(m, m)).tocsr().tocoo()
-            ok = closable[E.row]
-            if ok.any():
-                delta = gain[E.col[ok]] - loss[E.row[ok]] + E.data[ok]
-                b = int(np.argmax(delta))
-                if delta[b] > best:
-                    best, move = float(delta[b]), (int(E.row[ok][b]), int(E.col[ok][b]))
-        if best <= 1e-9 * max(1.0, float((w * d1).sum())):
+        rr = rows[e_sel]
+        E = sp.csr_matrix((w[rr] * (d2[rr] - np.maximum(dist[e_sel], d1[rr])), (n1[rr], cols[e_sel])), shape=(m, m))
+        E.sum_duplicates()
+        Ec = E.tocoo()
+        ok = closable[Ec.row]
+        js, ks, es = [Ec.row[ok].astype(np.int64)], [Ec.col[ok].astype(np.int64)], [Ec.data[ok]]
+        cand_k = np.flatnonzero(openable)
+        best_k = cand_k[np.argsort(-gain[cand_k], kind="stable")[:top]]
+        cj = np.flatnonzero(closable)
+        jj, kk = np.repeat(cj, len(best_k)), np.tile(best_k, len(cj))
+        js.append(jj)
+        ks.append(kk)
+        es.append(np.asarray(E[jj, kk]).ravel())
+        js, ks, es = np.concatenate(js), np.concatenate(ks), np.concatenate(es)
+        delta = gain[ks] - loss[js] + es
+        served = sp.csr_matrix((np.ones(int(has1.sum())), (n1[has1], np.flatnonzero(has1))), shape=(m, n))
+        has2 = n2 >= 0
+        second = sp.csr_matrix((np.ones(int(has2.sum())), (n2[has2], np.flatnonzero(has2))), shape=(m, n))
+
+        def touched(j: int, k: int) -> np.ndarray:
+            ent = by_col.data[by_col.indptr[k]:by_col.indptr[k + 1]] - 1
+            near = rows[ent][dist[ent] < d2[rows[ent]]]
+            return np.concatenate([served.indices[served.indptr[j]:served.indptr[j + 1]],
+                                   second.indices[second.indptr[j]:second.indptr[j + 1]], near])
+
+        moves = _accept_disjoint(delta, js, ks, touched, n, 1e-9 * scale, max(1, int(closable.sum())))
+        if not moves:
             break
-        j, k = move
-        is_open[j], is_open[k] = False, True
+        for j, k in moves:
+            is_open[j], is_open[k] = False, True
     return np.flatnonzero(is_open & ~frozen)
+
+
+def perturb_cover(
+    C: sp.csr_matrix,
+    weights: np.ndarray,
+    chosen: np.ndarray,
+    time_limit: float,
+    must: np.ndarray | None = None,
+    fixed_rows_covered: np.ndarray | None = None,
+    share: float = 0.1,
+    seed: int = 0,
+) -> np.ndarray:
+    """Iterated local search for maximal covering: drop a random ``share`` of the
+    chosen sites, refill greedily, run :func:`swap_cover`; keep the better plan.
+
+    Seeded (reproducible for a given number of rounds); returns the best plan.
+    """
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    C = sp.csr_matrix(C)
+    w = np.asarray(weights, float)
+    A = sp.csc_matrix(C, dtype=float)
+    p = len(chosen)
+
+    def value(S: np.ndarray) -> float:
+        return float(w[np.asarray(A[:, S].sum(axis=1)).ravel() > 0].sum())
+
+    best, best_v = np.asarray(chosen, np.int64), value(np.asarray(chosen, np.int64))
+    r = max(1, int(round(share * p)))
+    while p > 0 and time.perf_counter() - t0 < time_limit:
+        keep = np.delete(best, rng.choice(p, size=min(r, p), replace=False))
+        covered = np.asarray(A[:, keep].sum(axis=1)).ravel() > 0
+        allowed = np.ones(C.shape[1], dtype=bool)
+        allowed[keep] = False
+        rest_must = None if must is None else (must & ~covered)
+        add = greedy_cover(C, np.where(covered, 0.0, w), p - len(keep), must=rest_must, allowed=allowed)
+        if add is None:
+            continue
+        cand = np.concatenate([keep, add])
+        cand = swap_cover(C, w, cand, must=must, time_limit=max(0.0, time_limit - (time.perf_counter() - t0)))
+        v = value(cand)
+        if v > best_v and (must is None or bool(np.all(np.asarray(A[:, cand].sum(axis=1)).ravel()[must] > 0))):
+            best, best_v = cand, v
+    return np.sort(best)

@@ -161,3 +161,96 @@ def fix_sites(lb: LagrangianBound, allowed: np.ndarray, p: int, upper: float,
     fix_closed[rest[lb.bound + rho[rest] - rp > margin]] = True
     fix_open[chosen[lb.bound + rq - rho[chosen] > margin]] = True
     return fix_open, fix_closed
+
+
+def mclp_lagrangian(
+    C: sp.csr_matrix,
+    weights: np.ndarray,
+    must: np.ndarray,
+    p: int,
+    lower: float,
+    start: np.ndarray,
+    max_iter: int = 3000,
+    time_limit: float = 10.0,
+    target_gap: float = 1e-9,
+    offset: float = 0.0,
+) -> LagrangianBound:
+    """Subgradient minimisation of the MCLP Lagrangian (an upper bound on coverage).
+
+    Relaxing ``z_g ≤ Σ_{j ∈ N_g} y_j`` with ``μ_g ≥ 0``::
+
+        U(μ) = offset + Σ_{g free} max(0, W_g − μ_g) + Σ_{g must} (W_g − μ_g) + (sum of the p largest ρ_j),
+        ρ_j  = Σ_{g ∈ N(j)} μ_g
+
+    ``U(μ)`` is at least the optimum for every ``μ ≥ 0``; its minimum is the LP
+    bound. Fixing is symmetric to :func:`fix_sites` (see :func:`fix_cover_sites`).
+
+    Parameters
+    ----------
+    C : csr_matrix of bool
+        Groups × sites coverage.
+    weights, must : ndarray
+        Group weights and must-cover flags.
+    p : int
+        Sites to open.
+    lower : float
+        Value of a known plan (offset included).
+    start : ndarray
+        Initial multipliers.
+    """
+    t0 = time.perf_counter()
+    A = sp.csr_matrix(C, dtype=float)
+    AT = A.T.tocsr()
+    n, m = A.shape
+    W = np.asarray(weights, float)
+    mu = np.maximum(np.asarray(start, float), 0.0)
+    best, best_rho, best_mu = np.inf, np.zeros(m), mu.copy()
+    step, stall, it = 2.0, 0, 0
+    tol = 1e-9 * max(abs(lower), 1.0)
+    p = min(p, m)
+    for it in range(1, max_iter + 1):
+        rho = AT @ mu
+        top = np.argpartition(-rho, p - 1)[:p] if 0 < p < m else np.arange(m if p else 0)
+        y = np.zeros(m)
+        y[top] = 1.0
+        z = np.where(must, 1.0, (W > mu).astype(float))
+        value = offset + float(np.sum(z * (W - mu)) + rho[top].sum())
+        if value < best - tol:
+            best, best_rho, best_mu, stall = value, rho, mu.copy(), 0
+        else:
+            stall += 1
+            if stall >= 30:
+                step, stall = step / 2, 0
+        if best <= lower + target_gap * abs(lower) or step < 1e-4 or time.perf_counter() - t0 > time_limit:
+            break
+        g = A @ y - z  # subgradient of U in μ
+        g[(mu <= 0) & (g < 0)] = 0.0
+        norm = float(g @ g)
+        if norm == 0.0:
+            break
+        mu = np.maximum(mu - step * max(value - lower, tol) / norm * g, 0.0)
+    return LagrangianBound(best, best_rho, best_mu, it, time.perf_counter() - t0, lower, None)
+
+
+def fix_cover_sites(lb: LagrangianBound, p: int, lower: float, integral: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Sites provably open / closed in every covering plan better than ``lower``.
+
+    With ``ρ_(p)`` and ``ρ_(p+1)`` the p-th and (p+1)-th largest site values:
+    opening a site outside the Lagrangian choice lowers the bound by
+    ``ρ_(p) − ρ_j``, closing a chosen one by ``ρ_j − ρ_(p+1)``; if the lowered
+    bound cannot beat ``lower`` (by 1 when weights are integers) the site is
+    fixed. Returns ``(fix_open, fix_closed)`` masks.
+    """
+    rho = lb.rho
+    m = len(rho)
+    fix_open = np.zeros(m, dtype=bool)
+    fix_closed = np.zeros(m, dtype=bool)
+    if p <= 0 or p >= m:
+        return fix_open, fix_closed
+    order = np.argsort(-rho, kind="stable")
+    chosen, rest = order[:p], order[p:]
+    rp, rq = rho[order[p - 1]], rho[order[p]]
+    need = lower + (1.0 - 1e-6 if integral else 1e-9 * max(abs(lower), 1.0))
+    fix_closed[rest[lb.bound - (rp - rho[rest]) < need]] = True
+    fix_open[chosen[lb.bound - (rho[chosen] - rq) < need]] = True
+    return fix_open, fix_closed
