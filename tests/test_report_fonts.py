@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import matplotlib
 import numpy as np
-import pytest
 from scipy import ndimage
 
 matplotlib.use("Agg")
@@ -76,7 +74,6 @@ def test_the_body_count_tells_unjoined_letters_apart():
     assert len(_letter_bodies("\u200c".join(WORD))) == 7
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
 def test_pdf_embeds_vazirmatn_and_keeps_persian_text(tmp_path):
     path = tmp_path / "label.pdf"
     with plt.rc_context(fonts.rc_params()):
@@ -102,7 +99,6 @@ def _gaps(pixels: np.ndarray) -> list[int]:
     return [int(stop - start) for start, stop in zip(edges[::2], edges[1::2])]
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) not installed")
 def test_zero_width_non_joiner_keeps_its_place_in_pdfs(tmp_path):
     # matplotlib's PDF backend advances a zero-width non-joiner by a space's width (the glyph
     # HarfBuzz puts in its place): "وزن‌ها" prints as "وز نها", "سکونتگاه‌ها" as "سکونتگا ها".

@@ -10,13 +10,12 @@ import pyogrio
 import pytest
 from click.testing import CliRunner
 
-from _run_fixture import PACK_PROVINCES, have_iran_data, shared_pack, shared_run
+from _run_fixture import PACK_PROVINCES, shared_pack, shared_run
 from siting.cli.export import export as export_command
 from siting.report.offline import external_references
 from siting.report.pack import PACK_FILES, ExportOptions, pdf_page_count
 from siting.report.run import read_run
 
-pytestmark = pytest.mark.skipif(not have_iran_data(), reason="../shared/data/iran not available")
 SPACES = re.compile(r"[\s\u200c-\u200f\u202a-\u202f]")
 
 
@@ -48,7 +47,6 @@ def test_every_file_is_written(pack):
     assert not list(pack.parent.glob(".pack.partial-*"))  # the staging folder became the pack
 
 
-@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils not installed")
 def test_pdf_pages_and_text(pack, run):
     info = subprocess.run(["pdfinfo", str(pack / "pack.pdf")], capture_output=True, text=True, check=True).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
@@ -70,7 +68,6 @@ def test_pdf_pages_and_text(pack, run):
     assert compact("جمع کل") in text
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_pdf_maps_are_vector_with_searchable_persian(pack, run):
     last = pdf_page_count(run, ExportOptions(provinces=PACK_PROVINCES))
     text = _pdf_text(pack / "pack.pdf", last)  # the Razavi Khorasan map

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import subprocess
 
 import matplotlib
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from _run_fixture import have_iran_data, points_run, shared_run
+from _run_fixture import points_run, shared_run
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -22,7 +21,6 @@ from siting.report.pack import ExportOptions, export  # noqa: E402
 from siting.report.print_maps import MapStyle, national_map, prepare, province_map, save_map  # noqa: E402
 from siting.report.run import read_run  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not have_iran_data(), reason="../shared/data/iran not available")
 STYLE = MapStyle(date=dt.date(2024, 4, 3))
 A4_PX = (3507, 2481)  # 11.69 × 8.27 in at 300 dpi
 
@@ -77,7 +75,6 @@ def test_nothing_is_drawn_off_the_page(pngs):
         assert (pixels[:, :5] >= 250).all() and (pixels[:, -5:] >= 250).all()
 
 
-@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils not installed")
 def test_province_map_in_a3_as_vector_pdf(run, data, tmp_path):
     style = MapStyle(paper="A3", date=dt.date(2024, 4, 3))
     path = save_map(province_map(run, "23", "pressure", style, data), tmp_path / "tehran.pdf")

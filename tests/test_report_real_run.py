@@ -7,13 +7,12 @@ import pyogrio
 import pytest
 from click.testing import CliRunner
 
-from _run_fixture import IRAN, have_iran_data
+from _run_fixture import IRAN
 from siting.report.pack import ExportOptions, export
 from siting.report.run import read_run
 from siting.report.tables import workbook_sheets
 
-plan_command = pytest.importorskip("siting.cli.plan").plan
-pytestmark = pytest.mark.skipif(not have_iran_data(), reason="../shared/data/iran not available")
+from siting.cli.plan import plan as plan_command
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,10 @@ import shutil
 import pandas as pd
 import pytest
 
-from _run_fixture import have_iran_data, points_run, shared_run
+from _run_fixture import points_run, shared_run
 from siting.errors import AmayeshError, DataError
 from siting.report.run import read_run, speculative_pressure
 
-pytestmark = pytest.mark.skipif(not have_iran_data(), reason="../shared/data/iran not available")
 
 
 @pytest.fixture(scope="module")

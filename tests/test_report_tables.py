@@ -6,11 +6,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from _run_fixture import have_iran_data, shared_pack, shared_run
+from _run_fixture import shared_pack, shared_run
 from siting.report.run import read_run
 from siting.report.tables import by_county, by_province, counterfactual_table
 
-pytestmark = pytest.mark.skipif(not have_iran_data(), reason="../shared/data/iran not available")
 SHEETS = ["summary", "counterfactual", "provinces", "counties", "applications", "moratorium", "register_audit", "weights",
           "parameters"]
 

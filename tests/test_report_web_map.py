@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import tempfile
 
 import pytest
 
-from _run_fixture import have_iran_data, shared_pack, shared_run
+from _run_fixture import shared_pack, shared_run
 from siting.errors import AmayeshError
 from siting.report.offline import check_offline, external_references, inline_assets
 from siting.report.run import read_run
 from siting.report.web_map import render_html, web_map
 
-pytestmark = pytest.mark.skipif(not have_iran_data(), reason="../shared/data/iran not available")
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +75,6 @@ def test_layers_legends_and_bilingual_tooltips(html, run):
     assert "font/woff2;base64" in html
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")
 def test_renders_with_the_network_cut(html, tmp_path):
     probe = """<script>window.addEventListener('load', function () { setTimeout(function () {
       document.querySelectorAll('.leaflet-control-layers-base input')[3].click();

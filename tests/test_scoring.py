@@ -8,7 +8,6 @@ the others go through :func:`cached_prepare`, which memoises ``prepare_dataset``
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import json
