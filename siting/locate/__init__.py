@@ -20,6 +20,7 @@ from siting.locate.distances import (
     read_travel_times,
     within_radius,
 )
+from siting.locate.frames import chosen_candidates, lscp_from_frames, mclp_from_frames, pmedian_from_frames
 from siting.locate.lscp import solve_lscp
 from siting.locate.mclp import solve_mclp
 from siting.locate.mip import MipModel, MipOutcome, MipSolver
@@ -38,6 +39,10 @@ __all__ = [
     "solve_mclp",
     "solve_lscp",
     "solve_pmedian",
+    "mclp_from_frames",
+    "lscp_from_frames",
+    "pmedian_from_frames",
+    "chosen_candidates",
     "within_radius",
     "planar_within_radius",
     "coverage_from_distances",

@@ -25,6 +25,7 @@ def check_weights(weights: np.ndarray, n: int | None = None) -> np.ndarray:
 
 
 def row_mask(mask: np.ndarray | None, n: int, what: str) -> np.ndarray:
+    """Boolean flags over ``n`` rows from a boolean mask or a list of indices."""
     if mask is None:
         return np.zeros(n, dtype=bool)
     m = np.asarray(mask)
@@ -41,6 +42,18 @@ def row_mask(mask: np.ndarray | None, n: int, what: str) -> np.ndarray:
     return m.copy()
 
 
+def mask_only(mask: np.ndarray, n: int, what: str) -> np.ndarray:
+    """A boolean mask of length ``n`` (0/1 numbers accepted); never read as indices."""
+    m = np.asarray(mask)
+    if m.shape != (n,):
+        raise LocationInputError(f"{what}: expected {n} flags, got shape {m.shape}")
+    if m.dtype != bool:
+        if not np.isin(m, (0, 1)).all():
+            raise LocationInputError(f"{what}: expected true/false flags")
+        m = m.astype(bool)
+    return m.copy()
+
+
 class SiteSets:
     """Existing offices (fixed open) and the sites allowed to open, over all site columns."""
 
@@ -52,7 +65,7 @@ class SiteSets:
         self.existing = ex
         self.is_existing = np.zeros(n_sites, dtype=bool)
         self.is_existing[ex] = True
-        allowed = np.ones(n_sites, dtype=bool) if candidate_mask is None else row_mask(candidate_mask, n_sites, "candidate_mask")
+        allowed = np.ones(n_sites, dtype=bool) if candidate_mask is None else mask_only(candidate_mask, n_sites, "candidate_mask")
         self.allowed = allowed & ~self.is_existing
         self.candidates = np.flatnonzero(self.allowed)
         if p is not None:
