@@ -370,3 +370,48 @@ def perturb_cover(
         if v > best_v and (must is None or bool(np.all(np.asarray(A[:, cand].sum(axis=1)).ravel()[must] > 0))):
             best, best_v = cand, v
     return np.sort(best)
+
+
+def perturb_median(
+    lists: sp.csr_matrix,
+    weights: np.ndarray,
+    far: np.ndarray,
+    chosen: np.ndarray,
+    time_limit: float,
+    fixed: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
+    share: float = 0.1,
+    seed: int = 0,
+) -> np.ndarray:
+    """Iterated local search for the p-median on lists: close a random ``share`` of
+    the chosen sites, reopen greedily, run :func:`swap_median`; keep the cheaper plan.
+    Costs are list costs (``far`` beyond a list), as in the other median heuristics."""
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    w = np.asarray(weights, float)
+    m = lists.shape[1]
+    fixed = np.zeros(0, np.int64) if fixed is None else np.asarray(fixed, np.int64)
+    base = np.zeros(m, dtype=bool)
+    base[fixed] = True
+
+    def cost(S: np.ndarray) -> float:
+        is_open = base.copy()
+        is_open[S] = True
+        return float(w @ median_cost(lists, w, is_open, far)[0])
+
+    best = np.asarray(chosen, np.int64)
+    best_c = cost(best)
+    p = len(best)
+    r = max(1, int(round(share * p)))
+    while p > 0 and time.perf_counter() - t0 < time_limit:
+        keep = np.delete(best, rng.choice(p, size=min(r, p), replace=False))
+        allow = np.ones(m, dtype=bool) if allowed is None else np.asarray(allowed, bool).copy()
+        allow[keep] = False
+        add = greedy_median(lists, w, far, p - len(keep), fixed=np.concatenate([fixed, keep]), allowed=allow)
+        cand = np.concatenate([keep, add])
+        cand = swap_median(lists, w, far, cand, fixed=fixed, allowed=allowed,
+                           time_limit=max(0.0, time_limit - (time.perf_counter() - t0)))
+        c = cost(cand)
+        if c < best_c:
+            best, best_c = cand, c
+    return np.sort(best)
