@@ -287,6 +287,14 @@ def test_pulp_solvers_agree_with_direct_highs():
     assert c.objective == d.objective and c.status == "optimal"
 
 
+def test_thread_count_can_change_between_solves():
+    inst = synthetic_instance(2000, 400, seed=1)
+    cov = planar_within_radius(inst.demand_xy, inst.site_xy, 30.0)
+    a = solve_mclp(inst.population, cov, inst.p)
+    b = solve_mclp(inst.population, cov, inst.p, solver=HighsSolver(threads=1))
+    assert a.status == b.status == "optimal" and a.objective == b.objective and b.solver == "highs"
+
+
 def test_time_limit_is_reported_honestly():
     inst = synthetic_instance(10000, 1000, seed=1)
     cov = planar_within_radius(inst.demand_xy, inst.site_xy, 30.0)

@@ -72,6 +72,8 @@ class HighsSolver:
         if self.time_limit is not None:
             h.setOptionValue("time_limit", float(max(self.time_limit, 0.01)))
         if self.threads is not None:
+            # HiGHS keeps one thread pool per process: it must be reset to change its size
+            h.resetGlobalScheduler(True)
             h.setOptionValue("threads", int(self.threads))
         for key, value in self.options.items():
             h.setOptionValue(key, value)

@@ -43,7 +43,7 @@ from siting.locate._highs import HighsSolver
 from siting.locate._inputs import SiteSets, capacity_array, check_weights, coverage_matrix, row_mask
 from siting.locate.evaluate import serving_site
 from siting.locate.heuristics import greedy_cover, perturb_cover, swap_cover
-from siting.locate.mip import MipModel, MipOutcome, MipSolver, relative_gap
+from siting.locate.mip import OPTIMAL_GAP, MipModel, MipOutcome, MipSolver, relative_gap
 from siting.locate.reduce import dominated_columns, merge_identical_rows, row_pair_work, rows_covered_by
 from siting.locate.result import SitingResult
 
@@ -53,6 +53,14 @@ __all__ = ["MclpModel", "build_mclp", "solve_mclp"]
 #: costs more than the whole search here (2,000 × 400: 1.3 s → 0.27 s; 10,000 × 1,000:
 #: 14–22 s → 7.5–10 s) and never finishes at 60,000 × 10,000.
 HIGHS_OPTIONS = {"presolve": "off"}
+
+#: Above this many coverage entries (after reduction) HiGHS's root LP alone outlasts a
+#: minute (60,000 × 10,000: simplex > 200 s, IPM 195 s), so no branch and bound is tried:
+#: the plan comes from local search and the bound is the coverable population.
+LARGE_MODEL_NNZ = 1_000_000
+
+#: Local-search seconds for such large models when ``heuristic_seconds`` is not given.
+LARGE_MODEL_SEARCH_SECONDS = 40.0
 
 #: Skip column dominance when ``Σ_i |row i|²`` of the reduced matrix exceeds this.
 DOMINANCE_WORK_LIMIT = 3_000_000_000
@@ -261,7 +269,8 @@ def solve_mclp(
         Apply the optimum-preserving reductions (off only for testing them).
     heuristic_seconds : float, optional
         Time for improving the greedy start (swaps, then iterated local search);
-        default grows with the model size, from 0.05 s to 15 s; 0 = greedy only.
+        default grows with the model size, from 0.05 s to 15 s (40 s for models
+        too large for branch and bound, see ``LARGE_MODEL_NNZ``); 0 = greedy only.
 
     Returns
     -------
@@ -295,8 +304,9 @@ def solve_mclp(
     stats.update(model.stats)
     start = None
     t_h = time.perf_counter()
+    large = model.coverage.nnz > LARGE_MODEL_NNZ
     if heuristic_seconds is None:
-        heuristic_seconds = float(np.clip(model.coverage.nnz / 2e5, 0.05, 15.0))
+        heuristic_seconds = LARGE_MODEL_SEARCH_SECONDS if large else float(np.clip(model.coverage.nnz / 2e5, 0.05, 15.0))
     chosen = greedy_cover(model.coverage, model.group_weight, p, must=model.group_must)
     if chosen is not None:
         if heuristic_seconds > 0 and len(chosen):
@@ -317,6 +327,12 @@ def solve_mclp(
         # the start covers every coverable settlement: optimal without a search
         v = model.mip.objective(start)
         out = MipOutcome("optimal", start, v, v, 0.0, 0.0, "heuristic")
+    elif start is not None and large:
+        v = model.mip.objective(start)
+        gap = relative_gap(v, trivial)
+        target = float(getattr(solver, "mip_rel_gap", OPTIMAL_GAP))
+        status = "optimal" if gap <= OPTIMAL_GAP else "gap_limit" if gap <= target else "time_limit"
+        out = MipOutcome(status, start, v, trivial, gap, 0.0, "local-search")
     else:
         out = solver.solve(model.mip, start)
     if out.x is None:
@@ -327,7 +343,8 @@ def solve_mclp(
         x = start if start is not None else None
         if x is None:
             raise InfeasibleError("no feasible plan was found within the time limit", diagnosis=out.status)
-        out = MipOutcome("no_solution", x, model.mip.objective(x), float("nan"), float("nan"), out.seconds, out.solver)
+        out = MipOutcome(out.status if out.status == "error" else "no_solution", x, model.mip.objective(x),
+                         float("nan"), float("nan"), out.seconds, out.solver)
     y = out.x[: len(model.sites)] > 0.5
     selected = _pad(model.sites[y], p, sites, C, w)
     is_open = np.zeros(m, dtype=bool)
