@@ -84,11 +84,17 @@ def _weighted_mean(values: np.ndarray, weights: np.ndarray, groups: np.ndarray, 
     return units["unit_code"].map(mean).set_axis(units.index)
 
 
-def _nearest_km(lon: np.ndarray, lat: np.ndarray, target_lon: np.ndarray, target_lat: np.ndarray) -> np.ndarray:
+def nearest_site(lon: np.ndarray, lat: np.ndarray, target_lon: np.ndarray, target_lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the nearest target of each point (-1 when there is none) and its great-circle distance in km."""
     if len(target_lon) == 0:
-        return np.full(len(lon), np.inf)
+        return np.full(len(lon), -1), np.full(len(lon), np.inf)
     _, nearest = cKDTree(unit_vectors(target_lon, target_lat)).query(unit_vectors(lon, lat))
-    return haversine_km(lon, lat, target_lon[nearest], target_lat[nearest])
+    return nearest, haversine_km(lon, lat, target_lon[nearest], target_lat[nearest])
+
+
+def nearest_km(lon: np.ndarray, lat: np.ndarray, target_lon: np.ndarray, target_lat: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km from each point to its nearest target (inf when there is none)."""
+    return nearest_site(lon, lat, target_lon, target_lat)[1]
 
 
 @builtin("total_population")
@@ -139,7 +145,7 @@ def office_distance(dataset: Dataset, units: pd.DataFrame, params: dict) -> pd.S
     offices = active_offices(dataset)
     places = _settlements_at(dataset, units)
     located = offices.dropna(subset=["lon", "lat"]) if offices is not None else pd.DataFrame(columns=["lon", "lat"])
-    distance = _nearest_km(places["lon"].to_numpy(float), places["lat"].to_numpy(float),
+    distance = nearest_km(places["lon"].to_numpy(float), places["lat"].to_numpy(float),
                            located["lon"].to_numpy(float), located["lat"].to_numpy(float))
     cap = float(params.get("cap_km", 200.0))  # a unit with no office anywhere near reads as the cap
     return _weighted_mean(np.minimum(distance, cap), places["population"].to_numpy(float), places["level_code"].to_numpy(), units).fillna(cap)
@@ -152,7 +158,7 @@ def share_without_office(dataset: Dataset, units: pd.DataFrame, params: dict) ->
     offices = active_offices(dataset)
     places = _settlements_at(dataset, units)
     located = offices.dropna(subset=["lon", "lat"]) if offices is not None else pd.DataFrame(columns=["lon", "lat"])
-    distance = _nearest_km(places["lon"].to_numpy(float), places["lat"].to_numpy(float),
+    distance = nearest_km(places["lon"].to_numpy(float), places["lat"].to_numpy(float),
                            located["lon"].to_numpy(float), located["lat"].to_numpy(float))
     return _weighted_mean((distance > radius).astype(float), places["population"].to_numpy(float),
                           places["level_code"].to_numpy(), units).fillna(1.0)

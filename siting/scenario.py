@@ -130,6 +130,21 @@ class PlanSettings(_Strict):
     licence_years: int = 3
 
 
+class SiteSettings(_Strict):
+    """Settlement-level siting (``amayesh site`` and the placement after ``amayesh plan``)."""
+
+    place_after_plan: bool = Field(True, description="place each unit's new licences on its settlements after the plan")
+    model: Literal["mclp", "lscp", "pmedian"] = "mclp"
+    radius_km: float = Field(15, gt=0, description="service distance (minutes with travel_times)")
+    p: int | None = Field(None, ge=0, description="new sites for a standalone MCLP or p-median (default: plan.budget_licences)")
+    candidates: Literal["all", "county_seats"] = "all"
+    min_candidate_population: float | None = Field(None, ge=0)
+    must_cover_min_population: float | None = Field(None, ge=0)
+    capacity: float | None = Field(None, gt=0, description="maximum population an office serves")
+    travel_times: str | None = Field(None, description="CSV of origin,destination,minutes between settlement codes")
+    time_limit_seconds: float | None = Field(60, gt=0)
+
+
 class Scenario(_Strict):
     """A scoring and planning scenario."""
 
@@ -152,6 +167,7 @@ class Scenario(_Strict):
     need: NeedSettings = NeedSettings()
     sensitivity: SensitivitySettings = SensitivitySettings()
     plan: PlanSettings = PlanSettings()
+    site: SiteSettings = SiteSettings()
 
     @field_validator("indicators")
     @classmethod

@@ -9,6 +9,7 @@ from siting.cli.data import data
 from siting.cli.export import export
 from siting.cli.plan import plan
 from siting.cli.score import score
+from siting.cli.site import site
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,4 +24,5 @@ def cli() -> None:
 cli.add_command(data)
 cli.add_command(score)
 cli.add_command(plan)
+cli.add_command(site)
 cli.add_command(export)

@@ -35,7 +35,9 @@ def plan(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
     """Allocate new licences where the need is, and screen every application.
 
     Writes OUT/allocation.csv, applications.csv (every application with its decision and
-    reason), moratorium.csv, register_audit.csv, scores.csv, weights.csv, layers.gpkg and
+    reason), moratorium.csv, register_audit.csv, scores.csv, weights.csv, layers.gpkg,
+    sites.csv and coverage.csv (each unit's licences placed on its settlements by maximal
+    covering, unless site.place_after_plan is false) and
     summary.json (status, objective, bound, gap, timings, headline numbers against
     first-come-first-served issuance, data and scenario hashes, versions). An infeasible
     scenario is explained (which constraints conflict, by how much) and nothing is written.
@@ -58,6 +60,11 @@ def plan(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
     scored = score_units(dataset, scenario)
     made = make_plan(dataset, scenario, scored)
     result = made.result
+    placed = None
+    if scenario.site.place_after_plan and len(dataset.settlements):
+        from siting.placement import place_allocation
+
+        placed = place_allocation(dataset, made.allocation, scored.level, scenario.site)
     applications = made.applications.copy()
     applications["application_date"] = applications["application_date"].map(to_jalali)
     summary = {
@@ -82,6 +89,7 @@ def plan(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
         "applications": {k: made.headline[k] for k in ("applications", "applications_speculative", "applications_granted", "licences_without_applicant")},
         "reference_date": made.headline["reference_date"],
         "notes": made.headline["notes"],
+        "sites": placed.summary if placed is not None else None,
         **provenance(dataset, scenario, path),
     }
     with output_folder(out, replace=replace) as staging:
@@ -91,6 +99,9 @@ def plan(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
         made.audit.to_csv(staging / "register_audit.csv", index=False)
         write_scores(scored, staging)
         _write_layers(dataset, scored.level, staging / "layers.gpkg")
+        if placed is not None:
+            placed.sites.to_csv(staging / "sites.csv", index=False)
+            placed.coverage.to_csv(staging / "coverage.csv", index=False)
         shutil.copyfile(path, staging / "scenario.yaml")
         write_json(staging / "summary.json", summary)
     cf = summary["counterfactual"]
@@ -101,6 +112,10 @@ def plan(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
     click.echo(f"  need covered: plan {cf['plan']['need_covered_share']:.0%} vs first-come-first-served {cf['fcfs']['need_covered_share']:.0%}")
     click.echo(f"  licences in saturated units: plan {cf['plan']['licences_in_saturated_units']:,} vs FCFS {cf['fcfs']['licences_in_saturated_units']:,}; "
                f"speculative applications served: plan {cf['plan']['speculative_served']:,} vs FCFS {cf['fcfs']['speculative_served']:,}")
+    if placed is not None:
+        facts = placed.summary
+        click.echo(f"  placed on {facts['new_sites']:,} settlements; population within {facts['radius_km']:g} km of an office: "
+                   f"{facts['share_covered_before']:.1%} before, {facts['share_covered_after']:.1%} after")
     for note in made.headline["notes"]:
         click.echo(f"  Note: {note}")
     if dataset.synthetic_registers:
