@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer import AllocationInputs, AllocationResult, AllocationSettings, GapShareFloor, plan_allocation
+from optimizer.formulation import area_table
 from siting.data.dataset import Dataset
 from siting.errors import ScenarioError
 from siting.indicators import ancestor_codes
@@ -127,14 +128,12 @@ def need_weights(scores: np.ndarray) -> np.ndarray:
     return scores - low + 0.01 * (spread if spread > 0 else 1.0)
 
 
-def caps(scores: pd.DataFrame, slack: float | None) -> pd.DataFrame:
-    """Saturation cap per unit and part, ``floor(target × (1 + slack))``, as the optimiser applies it."""
-    if slack is None:
-        return pd.DataFrame({"cap_urban": np.inf, "cap_rural": np.inf}, index=scores.index)
-    return pd.DataFrame({
-        "cap_urban": np.floor(scores["target_urban"] * (1 + slack)),
-        "cap_rural": np.floor(scores["target_rural"] * (1 + slack)),
-    }, index=scores.index)
+def caps(inputs: AllocationInputs, settings: AllocationSettings) -> pd.DataFrame:
+    """Saturation cap per unit and part, exactly as the optimiser applies it (its area table)."""
+    areas = area_table(inputs, settings)
+    table = pd.DataFrame({"unit": areas.unit_index, "kind": areas.kind, "cap": areas.cap_limit})
+    wide = table.pivot(index="unit", columns="kind", values="cap").reindex(range(len(inputs.unit_code)))
+    return pd.DataFrame({"cap_urban": wide["urban"].to_numpy(), "cap_rural": wide["rural"].to_numpy()}, index=inputs.unit_code)
 
 
 def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan:
@@ -155,7 +154,7 @@ def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan
         raise ScenarioError(f"no plan: the solver stopped with status '{result.status}' before finding a feasible plan; "
                             "raise plan.time_limit_seconds")
     table = scored.scores.set_index("unit_code")
-    cap = caps(scored.scores, plan.saturation_slack).set_axis(table.index)
+    cap = caps(inputs, settings).reindex(table.index)
     saturated_urban = table["existing_urban"] >= cap["cap_urban"]
     saturated_rural = table["existing_rural"] >= cap["cap_rural"]
     saturated = saturated_urban & saturated_rural
