@@ -82,7 +82,7 @@ def generate(data: str, out: Path, replace: bool, seed: int, n_offices: int | No
 
     from siting.data import load_dataset
     from siting.data.synthetic import SYNTHETIC_NOTE, Calibration, generate_registers
-    from siting.outputs import check_destination, output_folder
+    from siting.outputs import output_folder
 
     dataset = load_dataset(data)
     given = {k: v for k, v in {"offices": n_offices, "applications": n_applications, "parks": n_parks}.items() if v is not None}

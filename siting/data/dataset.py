@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import yaml
 
