@@ -9,11 +9,14 @@ chosen sites or swap moves, never over demand × site pairs.
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["greedy_cover", "swap_cover", "greedy_median", "swap_median", "median_cost"]
+__all__ = [
+    "greedy_cover", "swap_cover", "perturb_cover", "greedy_median", "swap_median", "perturb_median", "median_cost",
+]
 
 
 def _entries(C: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,7 +73,8 @@ def greedy_cover(
     return np.array(sorted(chosen), dtype=np.int64)
 
 
-def _accept_disjoint(delta: np.ndarray, js: np.ndarray, ks: np.ndarray, touched: "callable", n: int,
+def _accept_disjoint(delta: np.ndarray, js: np.ndarray, ks: np.ndarray,
+                     touched: Callable[[int, int], np.ndarray], n: int,
                      tol: float, max_moves: int) -> list[tuple[int, int]]:
     """Greedy pick of improving moves with pairwise disjoint touched rows (best first).
 
