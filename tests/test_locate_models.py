@@ -22,6 +22,7 @@ from siting.locate import (
     solve_mclp,
     solve_pmedian,
 )
+from siting.locate.pulp_backend import SOLUTION_OPTIMAL, solution_status
 from siting.locate.synthetic import synthetic_instance
 
 # ---------------------------------------------------------------- hand-checkable instances
@@ -218,8 +219,8 @@ def _pulp_capacitated_reference(model, C, D, w, cap, p, existing, required=None)
         prob += y[j] == 1
     if model != "lscp":
         prob += pulp.lpSum(y[j] for j in range(m) if j not in existing) == p
-    prob.solve(pulp.HiGHS(msg=False))
-    assert prob.sol_status == pulp.LpSolutionOptimal
+    outcome = prob.solve(pulp.HiGHS(msg=False))
+    assert solution_status(prob, outcome) == SOLUTION_OPTIMAL
     return pulp.value(prob.objective)
 
 

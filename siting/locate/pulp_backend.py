@@ -20,7 +20,28 @@ import pulp
 
 from siting.locate.mip import OPTIMAL_GAP, MipModel, MipOutcome, clean_solution, relative_gap
 
-__all__ = ["PulpSolver", "to_pulp"]
+__all__ = ["PulpSolver", "to_pulp", "solution_status"]
+
+
+# PuLP's solution-status codes; PuLP 4 no longer exports the LpSolution*/LpStatus* names.
+SOLUTION_NONE, SOLUTION_OPTIMAL, SOLUTION_FEASIBLE, SOLUTION_INFEASIBLE = 0, 1, 2, -1
+STATUS_NOT_SOLVED, STATUS_OPTIMAL, STATUS_INFEASIBLE = 0, 1, -1
+
+
+def solution_status(prob: pulp.LpProblem, outcome: Any) -> int:
+    """PuLP's solution status (:data:`SOLUTION_OPTIMAL` …) on PuLP 3.3 and 4.x.
+
+    PuLP 4's ``solve`` returns statistics with ``has_solution`` and no
+    ``prob.sol_status``; PuLP 3.3 keeps ``sol_status`` on the problem.
+    """
+    if hasattr(outcome, "has_solution"):
+        code = int(outcome.status)
+        if code == STATUS_OPTIMAL:
+            return SOLUTION_OPTIMAL
+        if outcome.has_solution:
+            return SOLUTION_FEASIBLE
+        return SOLUTION_INFEASIBLE if code == STATUS_INFEASIBLE else SOLUTION_NONE
+    return int(prob.sol_status)
 
 
 def to_pulp(model: MipModel, name: str = "amayesh") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
@@ -33,19 +54,19 @@ def to_pulp(model: MipModel, name: str = "amayesh") -> tuple[pulp.LpProblem, lis
         for j in range(model.n_cols)
     ]
     nz = np.flatnonzero(model.c)
-    prob += pulp.LpAffineExpression([(xs[j], float(model.c[j])) for j in nz], constant=float(model.offset))
+    prob += pulp.lpSum(float(model.c[j]) * xs[j] for j in nz) + float(model.offset)
     A = model.A.tocsr()
     for r in range(model.n_rows):
         cols, vals = A.indices[A.indptr[r]:A.indptr[r + 1]], A.data[A.indptr[r]:A.indptr[r + 1]]
-        expr = pulp.LpAffineExpression([(xs[j], float(v)) for j, v in zip(cols, vals)])
+        expr = pulp.lpSum(float(v) * xs[j] for j, v in zip(cols, vals))
         low, up = model.row_lower[r], model.row_upper[r]
         if np.isfinite(low) and np.isfinite(up) and low == up:
-            prob += pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"r{r}", float(low))
+            prob += (expr == float(low), f"r{r}")
             continue
         if np.isfinite(low):
-            prob += pulp.LpConstraint(expr, pulp.LpConstraintGE, f"r{r}", float(low))
+            prob += (expr >= float(low), f"r{r}")
         if np.isfinite(up):
-            prob += pulp.LpConstraint(expr, pulp.LpConstraintLE, f"r{r}_u" if np.isfinite(low) else f"r{r}", float(up))
+            prob += (expr <= float(up), f"r{r}_u" if np.isfinite(low) else f"r{r}")
     return prob, xs
 
 
@@ -67,11 +88,11 @@ class PulpSolver:
         if start is not None:
             for var, v in zip(xs, start):
                 var.setInitialValue(float(v))
-        prob.solve(self.solver)
+        outcome = prob.solve(self.solver)
         seconds = time.perf_counter() - t0
         label = f"pulp:{getattr(self.solver, 'name', type(self.solver).__name__)}"
-        sol = prob.sol_status
-        if sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        sol = solution_status(prob, outcome)
+        if sol in (SOLUTION_OPTIMAL, SOLUTION_FEASIBLE):
             x = clean_solution(model, np.array([v.value() or 0.0 for v in xs]))
             objective = model.objective(x)
         else:
@@ -86,15 +107,15 @@ class PulpSolver:
             flipped = (highs.getObjectiveSense() == highspy.ObjSense.kMaximize) != model.maximize
             if np.isfinite(diff):
                 bound = objective - diff if flipped else objective + diff
-        if sol == pulp.LpSolutionOptimal:
+        if sol == SOLUTION_OPTIMAL:
             if not np.isfinite(bound):
                 bound = objective
             gap = relative_gap(objective, bound)
             status = "optimal" if not gap > OPTIMAL_GAP else "gap_limit"
-        elif sol == pulp.LpSolutionIntegerFeasible:
+        elif sol == SOLUTION_FEASIBLE:
             status, gap = "time_limit", relative_gap(objective, bound)
-        elif sol == pulp.LpSolutionInfeasible:
+        elif sol == SOLUTION_INFEASIBLE:
             status, gap = "infeasible", float("nan")
         else:
-            status, gap = ("no_solution" if prob.status == pulp.LpStatusNotSolved else "error"), float("nan")
+            status, gap = ("no_solution" if int(getattr(outcome, "status", prob.status)) == STATUS_NOT_SOLVED else "error"), float("nan")
         return MipOutcome(status, x, objective, bound, gap, seconds, label)
