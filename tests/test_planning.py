@@ -8,7 +8,6 @@ determinism load the data themselves; the other runs reuse it through
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
@@ -16,10 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from optimizer import GROUP_TITLES
-from siting import pipeline
 from siting.cli.plan import ALLOCATION_COLUMNS, APPLICATION_COLUMNS
 from siting.errors import InfeasibleError, ScenarioError
 from siting.planning import make_plan
@@ -37,34 +34,7 @@ SLACK = 0.1
 
 # --------------------------------------------------------------------------- helpers
 
-_original_prepare = pipeline.prepare_dataset
-
-
-@functools.cache
-def _prepared(data: str, vintage: int, seed: int | None):
-    scenario = Scenario(indicators=["rural_population"], registers={"synthetic_seed": seed})
-    return _original_prepare(scenario, data, vintage)
-
-
-def cached_prepare(scenario: Scenario, data: str | None = None, vintage: int = 1395):
-    """``prepare_dataset`` memoised on (data, vintage, register seed)."""
-    return _prepared(str(data or scenario.data or "embedded"), int(vintage), scenario.registers.synthetic_seed)
-
-
-@pytest.fixture
-def fast_data(monkeypatch):
-    monkeypatch.setattr(pipeline, "prepare_dataset", cached_prepare)
-
-
-def invoke(*args):
-    """Run the CLI in-process; a traceback is a failure, a clean non-zero exit is not."""
-    from siting.cli.main import cli
-
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"uncaught {result.exception!r}\n{result.output}")
-    assert "Traceback" not in result.output
-    return result
+from _pipeline import cached_prepare, fast_data, invoke  # noqa: E402,F401  (fast_data is a fixture)
 
 
 def scenario_dict(plan: dict | None = None, **changes) -> dict:

@@ -9,7 +9,6 @@ the others go through :func:`cached_prepare`, which memoises ``prepare_dataset``
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 from pathlib import Path
 
@@ -17,10 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from siting import pipeline
 from siting.errors import ScenarioError
 from siting.scenario import DEFAULT_CATALOGUE, DEFAULT_SCENARIO, Scenario, load_scenario
 from siting.scoring import score_units
@@ -38,35 +35,7 @@ AHP_MATRIX = [[1, 3, 5], [1 / 3, 1, 3], [1 / 5, 1 / 3, 1]]
 
 # --------------------------------------------------------------------------- helpers
 
-_original_prepare = pipeline.prepare_dataset
-
-
-@functools.cache
-def _prepared(data: str, vintage: int, seed: int | None):
-    scenario = Scenario(indicators=["rural_population"], registers={"synthetic_seed": seed})
-    return _original_prepare(scenario, data, vintage)
-
-
-def cached_prepare(scenario: Scenario, data: str | None = None, vintage: int = 1395):
-    """``prepare_dataset`` memoised on (data, vintage, register seed): the same frames every call."""
-    return _prepared(str(data or scenario.data or "embedded"), int(vintage), scenario.registers.synthetic_seed)
-
-
-@pytest.fixture
-def fast_data(monkeypatch):
-    """Make the CLI reuse the module's loaded data (the first load still goes through the real code)."""
-    monkeypatch.setattr(pipeline, "prepare_dataset", cached_prepare)
-
-
-def invoke(*args):
-    """Run the CLI in-process; a traceback is a failure, a clean non-zero exit is not."""
-    from siting.cli.main import cli
-
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"uncaught {result.exception!r}\n{result.output}")
-    assert "Traceback" not in result.output
-    return result
+from _pipeline import cached_prepare, fast_data, invoke  # noqa: E402,F401  (fast_data is a fixture)
 
 
 def scenario_dict(**changes) -> dict:
