@@ -265,12 +265,7 @@ def test_solver_options_are_validated():
 
 
 def test_cbc_fallback_gives_the_same_plan():
-    from optimizer.solve import _cbc_solver
-
-    try:
-        _cbc_solver(None, None, None, False)
-    except ScenarioError:
-        pytest.skip("CBC not installed")
+    # PuLP 3.3 bundles CBC; PuLP 4 needs the ~600 MB `cbc` extra, so the PuLP 4 run deselects this test (Makefile).
     inputs = make_inputs()
     settings = loose(budget_licences=4, saturation_slack=0.5)
     highs = solve(build_allocation_model(inputs, settings), mip_gap=0)
