@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.optimize import minimize
+from scipy.special import expit
 
 __all__ = ["LagrangianBound", "pmedian_dual_smoothed", "fix_sites"]
 
@@ -122,9 +124,6 @@ def pmedian_dual_smoothed(
     ``upper`` (the cost of a known plan). ``plans`` holds the Lagrangian choice
     of sites of every round (distinct ones), for rounding into plans.
     """
-    from scipy.optimize import minimize
-    from scipy.special import expit
-
     t0 = time.perf_counter()
     n, m = lists.shape
     rows = np.repeat(np.arange(n), np.diff(lists.indptr))
