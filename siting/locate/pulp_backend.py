@@ -45,27 +45,6 @@ def solution_status(prob: pulp.LpProblem, outcome: Any) -> int:
     return int(prob.sol_status)
 
 
-# PuLP's solution-status codes; PuLP 4 no longer exports the LpSolution*/LpStatus* names.
-SOLUTION_NONE, SOLUTION_OPTIMAL, SOLUTION_FEASIBLE, SOLUTION_INFEASIBLE = 0, 1, 2, -1
-STATUS_NOT_SOLVED, STATUS_OPTIMAL, STATUS_INFEASIBLE = 0, 1, -1
-
-
-def solution_status(prob: pulp.LpProblem, outcome: Any) -> int:
-    """PuLP's solution status (:data:`SOLUTION_OPTIMAL` …) on PuLP 3.3 and 4.x.
-
-    PuLP 4's ``solve`` returns statistics with ``has_solution`` and no
-    ``prob.sol_status``; PuLP 3.3 keeps ``sol_status`` on the problem.
-    """
-    if hasattr(outcome, "has_solution"):
-        code = int(outcome.status)
-        if code == STATUS_OPTIMAL:
-            return SOLUTION_OPTIMAL
-        if outcome.has_solution:
-            return SOLUTION_FEASIBLE
-        return SOLUTION_INFEASIBLE if code == STATUS_INFEASIBLE else SOLUTION_NONE
-    return int(prob.sol_status)
-
-
 def to_pulp(model: MipModel, name: str = "amayesh") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
     """The same model as a ``pulp.LpProblem`` (variables ``x0, x1, …``, rows ``r0, r1, …``).
 
