@@ -23,10 +23,7 @@ Statuses
 
 from __future__ import annotations
 
-import functools
 import math
-import os
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -36,6 +33,7 @@ import pulp
 
 from optimizer.formulation import Formulation
 from optimizer.model import AllocationModel, EmittedProblem
+from siting._highs_banner import swallow_highs_banner
 from siting.errors import ScenarioError
 
 SolverName = Literal["highs", "cbc"]
@@ -169,36 +167,11 @@ def _highs_status(highs: Any) -> tuple[str, bool]:
     return "error", False
 
 
-@functools.cache
-def _swallow_highs_banner() -> None:
-    """Create the process's first HiGHS object with stdout closed.
-
-    HiGHS prints its copyright banner from C++ when the first ``Highs`` object
-    of a process is made, whatever its output options; done once here with
-    file descriptor 1 pointed at the null device, later objects print nothing.
-    """
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
-
-
 def _run_highs(
     problem: Any, time_limit: float | None, mip_gap: float | None, threads: int | None, msg: bool
 ) -> _SolverRun:
     if not msg:
-        try:
-            _swallow_highs_banner()
-        except OSError:  # no usable stdout descriptor: the banner does no harm then
-            pass
+        swallow_highs_banner()
     if threads is not None:
         # HiGHS keeps one thread scheduler per process and refuses a different
         # thread count once it exists; start a fresh one with the count asked for.

@@ -16,6 +16,7 @@ from typing import Any
 import highspy
 import numpy as np
 
+from siting._highs_banner import swallow_highs_banner
 from siting.locate.mip import OPTIMAL_GAP, MipModel, MipOutcome, clean_solution, relative_gap
 
 __all__ = ["HighsSolver", "LpOutcome"]
@@ -105,6 +106,8 @@ class HighsSolver:
         )
 
     def _load(self, model: MipModel, relax: bool) -> highspy.Highs:
+        if not self.output:
+            swallow_highs_banner()
         h = highspy.Highs()
         self._configure(h)
         A = model.A.tocsr()

@@ -43,6 +43,8 @@ from siting.locate._highs import HighsSolver
 from siting.locate._inputs import SiteSets, capacity_array, check_weights, coverage_matrix, row_mask
 from siting.locate.evaluate import serving_site
 from siting.locate.heuristics import greedy_cover, perturb_cover, swap_cover
+from siting.locate.lagrange import mclp_dual_smoothed
+from siting.locate.lns import lns_cover
 from siting.locate.mip import OPTIMAL_GAP, MipModel, MipOutcome, MipSolver, relative_gap
 from siting.locate.reduce import dominated_columns, merge_identical_rows, row_pair_work, rows_covered_by
 from siting.locate.result import SitingResult
@@ -56,11 +58,17 @@ HIGHS_OPTIONS = {"presolve": "off"}
 
 #: Above this many coverage entries (after reduction) HiGHS's root LP alone outlasts a
 #: minute (60,000 × 10,000: simplex > 200 s, IPM 195 s), so no branch and bound is tried:
-#: the plan comes from local search and the bound is the coverable population.
+#: the plan comes from swaps and large-neighbourhood search (:mod:`siting.locate.lns`)
+#: and the bound from the smoothed LP dual (:func:`~siting.locate.lagrange.mclp_dual_smoothed`).
 LARGE_MODEL_NNZ = 1_000_000
 
-#: Local-search seconds for such large models when ``heuristic_seconds`` is not given.
-LARGE_MODEL_SEARCH_SECONDS = 40.0
+#: Swap + neighbourhood-search seconds for such large models when ``heuristic_seconds``
+#: is not given; the dual bound then takes a fixed amount of work (~20 s at 60,000 × 10,000).
+LARGE_MODEL_SEARCH_SECONDS = 28.0
+
+#: Solver for each large-neighbourhood move: small MCLPs (~150 sites), capped so that
+#: one hard neighbourhood cannot eat the search budget.
+LNS_SOLVER = HighsSolver(time_limit=2.0)
 
 #: Skip column dominance when ``Σ_i |row i|²`` of the reduced matrix exceeds this.
 DOMINANCE_WORK_LIMIT = 3_000_000_000
@@ -268,9 +276,11 @@ def solve_mclp(
     reduce : bool
         Apply the optimum-preserving reductions (off only for testing them).
     heuristic_seconds : float, optional
-        Time for improving the greedy start (swaps, then iterated local search);
-        default grows with the model size, from 0.05 s to 15 s (40 s for models
-        too large for branch and bound, see ``LARGE_MODEL_NNZ``); 0 = greedy only.
+        Time for improving the greedy start (swaps, then iterated local search,
+        or large-neighbourhood search on models too large for branch and bound,
+        see ``LARGE_MODEL_NNZ``); default grows with the model size, from 0.05 s
+        to 15 s (28 s for the large models, whose dual bound then adds about
+        20 s at village scale); 0 = greedy only.
 
     Returns
     -------
@@ -313,7 +323,10 @@ def solve_mclp(
             chosen = swap_cover(model.coverage, model.group_weight, chosen, must=model.group_must,
                                 time_limit=heuristic_seconds)
             left = heuristic_seconds - (time.perf_counter() - t_h)
-            if left > 0:
+            if left > 0 and large:
+                chosen = lns_cover(model.coverage, model.group_weight, chosen, left, LNS_SOLVER,
+                                   must=model.group_must)
+            elif left > 0:
                 chosen = perturb_cover(model.coverage, model.group_weight, chosen, left, must=model.group_must)
         start = model.start(chosen)
         stats["heuristic_objective"] = model.mip.objective(start)
@@ -329,10 +342,13 @@ def solve_mclp(
         out = MipOutcome("optimal", start, v, v, 0.0, 0.0, "heuristic")
     elif start is not None and large:
         v = model.mip.objective(start)
-        gap = relative_gap(v, trivial)
+        dual = mclp_dual_smoothed(model.coverage, model.group_weight, model.p, lower=v - model.mip.offset)
+        stats["bound_seconds"] = dual.seconds
+        bound = min(trivial, model.mip.offset + dual.bound)
+        gap = relative_gap(v, bound)
         target = float(getattr(solver, "mip_rel_gap", OPTIMAL_GAP))
         status = "optimal" if gap <= OPTIMAL_GAP else "gap_limit" if gap <= target else "time_limit"
-        out = MipOutcome(status, start, v, trivial, gap, 0.0, "local-search")
+        out = MipOutcome(status, start, v, bound, gap, dual.seconds, "local-search+lagrangian")
     else:
         out = solver.solve(model.mip, start)
     if out.x is None:
