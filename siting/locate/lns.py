@@ -80,7 +80,7 @@ def lns_cover(
     seconds: float,
     solver: MipSolver,
     must: np.ndarray | None = None,
-    sites_per_move: int = 150,
+    sites_per_move: int = 100,
     seed: int = 0,
 ) -> np.ndarray:
     """Improve a covering plan by exact re-optimisation of site neighbourhoods (module docstring).
