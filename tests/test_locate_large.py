@@ -140,3 +140,102 @@ def test_solvers_print_nothing_on_stdout():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout == ""
+
+
+# ---------------------------------------------------------------- decomposition by components
+
+def block_instance(rng: np.random.Generator, blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Coverage made of independent blocks (several components), with random weights."""
+    parts = []
+    for _ in range(blocks):
+        n, m = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+        parts.append(rng.random((n, m)) < rng.uniform(0.3, 0.8))
+    C = sp.block_diag([sp.csr_matrix(b) for b in parts], format="csr").toarray().astype(bool)
+    return C, rng.integers(0, 25, C.shape[0]).astype(float)
+
+
+def test_components_follow_the_blocks():
+    from siting.locate.decompose import coverage_components
+
+    C = np.zeros((5, 6), dtype=bool)
+    C[0, [0, 1]] = C[1, 1] = True      # sites 0, 1 with groups 0, 1
+    C[2, [2, 3]] = C[3, 3] = True      # sites 2, 3 with groups 2, 3
+    C[4, 4] = True                      # site 4 with group 4; site 5 covers nothing
+    parts = coverage_components(sp.csr_matrix(C))
+    assert [sorted(s.tolist()) for s, _ in parts] == [[0, 1], [2, 3], [4]]
+    assert [sorted(g.tolist()) for _, g in parts] == [[0, 1], [2, 3], [4]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(0, 60))
+def test_component_bound_holds_for_every_price(seed, price):
+    from siting.locate.decompose import solve_by_components
+
+    rng = np.random.default_rng(seed)
+    C, w = block_instance(rng, int(rng.integers(2, 4)))
+    p = int(rng.integers(0, C.shape[1] + 1))
+    dec = solve_by_components(sp.csr_matrix(C), w, np.zeros(len(w), bool), p, price, HighsSolver())
+    assert dec.bound >= brute_force_mclp(C, w, p) - 1e-6
+
+
+@pytest.mark.parametrize("loose", [False, True])
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_decomposed_solve_matches_brute_force(loose, seed):
+    # forced on tiny models. With loose=True the LP and component bounds are made 100 weaker (still valid
+    # upper bounds), so a gap is left and the fall-back to branch and bound on the whole model must close it
+    import dataclasses
+
+    from siting.locate import decompose
+
+    rng = np.random.default_rng(seed)
+    C, w = block_instance(rng, int(rng.integers(2, 5)))
+    p = int(rng.integers(1, C.shape[1] + 1))
+    must = np.zeros(len(w), dtype=bool)
+    if rng.random() < 0.3:
+        must[rng.integers(len(w))] = C[rng.integers(len(w))].any()
+    plans = [S for S in itertools.combinations(range(C.shape[1]), p) if C[:, list(S)].any(axis=1)[must].all()]
+    if not plans:
+        return
+    best = max(w[C[:, list(S)].any(axis=1)].sum() for S in plans)
+    real_split, real_lp = decompose.solve_by_components, HighsSolver.solve_relaxation
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mclp_module, "DECOMPOSE_MIN_NNZ", 0)
+        mp.setattr(mclp_module, "DECOMPOSE_MAX_SITE_SHARE", 1.0)
+        if loose:
+            mp.setattr(mclp_module, "solve_by_components",
+                       lambda *a, **k: dataclasses.replace(real_split(*a, **k), bound=real_split(*a, **k).bound + 100))
+            mp.setattr(HighsSolver, "solve_relaxation",
+                       lambda self, model: dataclasses.replace(real_lp(self, model),
+                                                               objective=real_lp(self, model).objective + 100))
+        r = solve_mclp(w, sp.csr_matrix(C), p, must_cover=must, heuristic_seconds=0)
+    assert r.status == "optimal" and r.objective == pytest.approx(best)
+    assert r.bound >= best - 1e-6
+    assert len(r.selected) == p and r.covered[must].all()
+    if loose and r.solver not in ("heuristic", "none"):
+        assert r.solver == "highs"  # the gap was closed by the whole-model search
+
+
+def test_fit_to_budget_drops_least_loss_and_keeps_must_cover():
+    from siting.locate.mclp import _fit_to_budget
+
+    C = sp.csr_matrix(np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]], dtype=bool))
+    w = np.array([10.0, 1.0, 5.0, 2.0])
+    must = np.array([False, True, False, False])
+    # site 1 loses least (1) but is the only cover of a must-cover group: site 2 (5) goes instead
+    assert _fit_to_budget(C, w, must, np.array([0, 1, 2]), 2).tolist() == [0, 1]
+    assert _fit_to_budget(C, w, np.zeros(4, bool), np.array([0, 1, 2]), 2).tolist() == [0, 2]
+    # too few: the best missing site is added
+    assert _fit_to_budget(C, w, np.zeros(4, bool), np.array([1]), 2).tolist() == [0, 1]
+
+
+def test_mid_size_model_is_solved_by_components(monkeypatch):
+    inst = synthetic_instance(6000, 700, seed=7)
+    cov = planar_within_radius(inst.demand_xy, inst.site_xy, 30.0)
+    w = inst.population.astype(float)
+    monkeypatch.setattr(mclp_module, "DECOMPOSE_MIN_NNZ", 20_000)  # this model has 24,474 entries
+    r = solve_mclp(w, cov, inst.p)
+    whole = solve_mclp(w, cov, inst.p, solver=HighsSolver(options={"presolve": "off", "mip_rel_gap": 1e-6}))
+    assert r.stats.get("decomposition", {}).get("components", 0) >= 2
+    assert r.status == whole.status == "optimal"
+    assert r.objective == whole.objective

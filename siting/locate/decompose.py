@@ -1,0 +1,156 @@
+"""Lagrangian decomposition of the MCLP by connected components of its coverage graph.
+
+Sites and demand groups form a bipartite graph (a group is joined to the sites
+that cover it); its connected components interact only through the budget
+``Σ y ≤ p``. Pricing the budget at ``μ ≥ 0`` splits the MCLP into one independent
+problem per component ``c``::
+
+    F_c(μ) = max  Σ_{g ∈ c} W_g z_g − μ Σ_{j ∈ c} y_j
+             s.t. z_g ≤ Σ_{j ∈ N_g} y_j,   z_g = 1 for must-cover groups,   y ∈ {0, 1},  0 ≤ z ≤ 1
+
+and ``U(μ) = p μ + Σ_c F_c(μ)`` bounds the MCLP from above for every ``μ ≥ 0``
+(any plan with at most ``p`` sites is feasible for every component, and
+``μ (p − Σ y) ≥ 0``). With ``μ`` the LP dual price of the budget, ``U(μ)`` is at
+most the LP bound and, on the benchmark instances, equal to the optimum: the
+components' solutions then use exactly ``p`` sites and form an optimal plan, or a
+plan with a site more or less is repaired greedily. Each component problem is
+small and, unlike the budget-constrained whole, has no knapsack row tying
+near-tied sites across the map, so HiGHS proves them far faster (10,000 × 1,000:
+~3.5 s for all 209 components where the whole model takes 7.5–11 s).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, is_dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from siting.locate.mip import MipModel, MipSolver
+
+__all__ = ["Decomposition", "coverage_components", "solve_by_components"]
+
+
+def coverage_components(C: sp.csr_matrix) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Connected components of the group–site coverage graph, largest first.
+
+    Returns
+    -------
+    list of (sites, groups)
+        Index arrays of each component with at least one group (sites that cover
+        nothing are left out: they never change the coverage).
+    """
+    n = C.shape[0]
+    graph = sp.bmat([[None, sp.csr_matrix(C, dtype=bool)], [sp.csr_matrix(C.T, dtype=bool), None]], format="csr")
+    count, label = connected_components(graph, directed=False)
+    group_label, site_label = label[:n], label[n:]
+    site_order = np.argsort(site_label, kind="stable")
+    group_order = np.argsort(group_label, kind="stable")
+    site_cut = np.searchsorted(site_label[site_order], np.arange(count + 1))
+    group_cut = np.searchsorted(group_label[group_order], np.arange(count + 1))
+    parts = [(site_order[site_cut[c]:site_cut[c + 1]], group_order[group_cut[c]:group_cut[c + 1]])
+             for c in range(count)]
+    parts = [(s, g) for s, g in parts if len(g) and len(s)]
+    parts.sort(key=lambda sg: -len(sg[0]))
+    return parts
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    """Outcome of :func:`solve_by_components`.
+
+    Attributes
+    ----------
+    bound : float
+        ``U(μ)``, an upper bound on the MCLP's covered weight (groups only).
+    chosen : ndarray of int or None
+        Union of the components' best sites (``None`` if a component returned none).
+    proven : bool
+        Every component was solved to optimality (else ``bound`` uses their dual bounds).
+    components, price, seconds
+    """
+
+    bound: float
+    chosen: np.ndarray | None
+    proven: bool
+    components: int
+    price: float
+    seconds: float
+
+
+def _component_mip(R: sp.csr_matrix, weights: np.ndarray, must: np.ndarray, price: float) -> MipModel:
+    f, g = R.shape[1], R.shape[0]
+    return MipModel(
+        c=np.concatenate([np.full(f, -price), weights]),
+        A=sp.hstack([-sp.csr_matrix(R, dtype=float), sp.identity(g, format="csr")], format="csr"),
+        row_lower=np.full(g, -np.inf), row_upper=np.zeros(g),
+        col_lower=np.concatenate([np.zeros(f), must.astype(float)]), col_upper=np.ones(f + g),
+        integer=np.concatenate([np.ones(f, bool), np.zeros(g, bool)]), maximize=True,
+    )
+
+
+def solve_by_components(
+    C: sp.csr_matrix,
+    weights: np.ndarray,
+    must: np.ndarray,
+    p: int,
+    price: float,
+    solver: MipSolver,
+    start: np.ndarray | None = None,
+    parts: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    deadline: float | None = None,
+) -> Decomposition:
+    """Solve ``F_c(price)`` for every component and return ``U(price)`` (module docstring).
+
+    Parameters
+    ----------
+    C : csr_matrix, shape (groups, sites)
+    weights, must : ndarray, shape (groups,)
+    p : int
+    price : float
+        Budget price ``μ`` (clipped at 0), normally the LP's budget dual.
+    solver : MipSolver
+    start : ndarray of int, optional
+        A plan whose restriction seeds each component's search.
+    parts : list, optional
+        :func:`coverage_components` of ``C``, if already computed.
+    deadline : float, optional
+        ``time.perf_counter()`` value after which components get only a token time
+        limit (their dual bounds still count, so the bound stays valid).
+    """
+    t0 = time.perf_counter()
+    C = sp.csr_matrix(C)
+    w = np.asarray(weights, float)
+    mu = max(float(price), 0.0)
+    parts = coverage_components(C) if parts is None else parts
+    y_start = np.zeros(C.shape[1])
+    if start is not None:
+        y_start[start] = 1.0
+    bound = p * mu
+    chosen: list[np.ndarray] | None = []
+    proven = True
+    for sites, groups in parts:
+        R = C[groups][:, sites]
+        mip = _component_mip(R, w[groups], must[groups], mu)
+        y0 = y_start[sites]
+        part_solver = solver
+        if deadline is not None and is_dataclass(solver) and hasattr(solver, "time_limit"):
+            part_solver = replace(solver, time_limit=max(0.01, deadline - time.perf_counter()))
+        out = part_solver.solve(mip, np.concatenate([y0, np.minimum(1.0, R @ y0)]) if start is not None else None)
+        if out.status == "optimal" and np.isfinite(out.objective):
+            bound += max(out.objective, out.bound) if np.isfinite(out.bound) else out.objective
+        elif np.isfinite(out.bound):
+            bound += out.bound
+            proven = False
+        else:
+            # no bound from the solver: the component's weight plus nothing for sites is still one
+            bound += float(w[groups].sum())
+            proven = False
+        if out.x is None:
+            chosen = None
+        elif chosen is not None:
+            chosen.append(sites[out.x[: len(sites)] > 0.5])
+    picked = np.concatenate(chosen) if chosen else (np.zeros(0, np.int64) if chosen is not None else None)
+    return Decomposition(float(bound), picked, proven, len(parts), mu, time.perf_counter() - t0)
