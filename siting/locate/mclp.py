@@ -27,6 +27,13 @@ Capacitated variant (single sourcing: a settlement is served by one office)::
 
 No row merging or dominance applies there (capacities make sites and
 settlements distinguishable); only pairs with ``w_i ≤ cap_j`` are modelled.
+
+Solving (uncapacitated, direct HiGHS): small models go to branch and bound
+whole; mid-size ones whose coverage graph splits into components are solved by
+Lagrangian decomposition over the components (:mod:`siting.locate.decompose`),
+falling back to the whole model only if a gap is left; models too large for
+branch and bound get swaps, large-neighbourhood search (:mod:`siting.locate.lns`)
+and the smoothed LP-dual bound (:func:`siting.locate.lagrange.mclp_dual_smoothed`).
 """
 
 from __future__ import annotations
