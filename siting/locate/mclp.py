@@ -460,13 +460,18 @@ def _solve_decomposed(model: MclpModel, solver: HighsSolver, chosen: np.ndarray,
     if deadline is not None:
         whole = replace(solver, time_limit=max(0.01, deadline - time.perf_counter()))
     out = whole.solve(model.mip, model.start(best))
-    if out.x is None:
+    if out.status == "infeasible":
         return out
+    x, value = model.start(best), best_value
+    if out.x is not None and out.objective >= best_value:
+        x, value = out.x, out.objective
     tight = min(out.bound, bound) if np.isfinite(out.bound) else bound
-    tight = max(tight, out.objective)
-    gap = relative_gap(out.objective, tight)
-    status = "optimal" if gap <= OPTIMAL_GAP else out.status
-    return MipOutcome(status, out.x, out.objective, tight, gap, time.perf_counter() - t0, out.solver)
+    tight = max(tight, value)
+    gap = relative_gap(value, tight)
+    status = "optimal" if gap <= OPTIMAL_GAP else out.status if out.x is not None else "time_limit"
+    if status == "optimal":
+        gap = 0.0
+    return MipOutcome(status, x, value, tight, gap, time.perf_counter() - t0, out.solver)
 
 
 def _capacitated_result(out: MipOutcome, mip: MipModel, cols: np.ndarray, pi: np.ndarray, pj: np.ndarray,
