@@ -28,7 +28,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from siting.locate.mip import MipModel, MipSolver
+from siting.locate._cover_mip import cover_mip
+from siting.locate.mip import MipSolver
 
 __all__ = ["Decomposition", "coverage_components", "solve_by_components"]
 
@@ -80,17 +81,6 @@ class Decomposition:
     seconds: float
 
 
-def _component_mip(R: sp.csr_matrix, weights: np.ndarray, must: np.ndarray, price: float) -> MipModel:
-    f, g = R.shape[1], R.shape[0]
-    return MipModel(
-        c=np.concatenate([np.full(f, -price), weights]),
-        A=sp.hstack([-sp.csr_matrix(R, dtype=float), sp.identity(g, format="csr")], format="csr"),
-        row_lower=np.full(g, -np.inf), row_upper=np.zeros(g),
-        col_lower=np.concatenate([np.zeros(f), must.astype(float)]), col_upper=np.ones(f + g),
-        integer=np.concatenate([np.ones(f, bool), np.zeros(g, bool)]), maximize=True,
-    )
-
-
 def solve_by_components(
     C: sp.csr_matrix,
     weights: np.ndarray,
@@ -133,7 +123,7 @@ def solve_by_components(
     proven = True
     for sites, groups in parts:
         R = C[groups][:, sites]
-        mip = _component_mip(R, w[groups], must[groups], mu)
+        mip = cover_mip(R, w[groups], must[groups], site_cost=mu)
         y0 = y_start[sites]
         part_solver = solver
         if deadline is not None and is_dataclass(solver) and hasattr(solver, "time_limit"):

@@ -25,6 +25,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from siting.locate._cover_mip import cover_mip
 from siting.locate.mip import MipModel, MipSolver
 
 __all__ = ["lns_cover"]
@@ -56,18 +57,7 @@ def _neighbourhood_mip(C: sp.csr_matrix, weights: np.ndarray, must: np.ndarray, 
     sub = C[:, free]
     rows = np.flatnonzero((np.diff(sub.indptr) > 0) & ~covered_by_kept)
     R = sp.csr_matrix(sub[rows], dtype=float)
-    f, g = len(free), len(rows)
-    budget = float(is_open[free].sum())
-    A = sp.vstack([
-        sp.hstack([-R, sp.identity(g, format="csr")], format="csr"),
-        sp.csr_matrix(np.concatenate([np.ones(f), np.zeros(g)])[None, :]),
-    ], format="csr")
-    mip = MipModel(
-        c=np.concatenate([np.zeros(f), weights[rows]]), A=A,
-        row_lower=np.concatenate([np.full(g, -np.inf), [budget]]), row_upper=np.concatenate([np.zeros(g), [budget]]),
-        col_lower=np.concatenate([np.zeros(f), must[rows].astype(float)]), col_upper=np.ones(f + g),
-        integer=np.concatenate([np.ones(f, bool), np.zeros(g, bool)]), maximize=True,
-    )
+    mip = cover_mip(R, weights[rows], must[rows], budget=float(is_open[free].sum()), exact_budget=True)
     y = is_open[free].astype(float)
     start = np.concatenate([y, np.minimum(1.0, R @ y)])
     return mip, start, rows

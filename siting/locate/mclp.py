@@ -46,6 +46,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from siting.errors import InfeasibleError
+from siting.locate._cover_mip import cover_mip
 from siting.locate._highs import HighsSolver
 from siting.locate._inputs import SiteSets, capacity_array, check_weights, coverage_matrix, row_mask
 from siting.locate.evaluate import serving_site
@@ -179,24 +180,7 @@ def build_mclp(
             used = np.diff(R.tocsc().indptr) > 0
             cols, R = cols[used], R[:, used]
     stats.update(rows=int(R.shape[0]), columns=int(len(cols)), nnz=int(R.nnz))
-    k, g_n = len(cols), R.shape[0]
-    # rows: z_g − Σ y ≤ 0, then the budget
-    Rc = sp.csr_matrix(R, dtype=float)
-    A = sp.vstack([
-        sp.hstack([-Rc, sp.identity(g_n, format="csr")], format="csr"),
-        sp.csr_matrix(np.concatenate([np.ones(k), np.zeros(g_n)])[None, :]),
-    ], format="csr")
-    mip = MipModel(
-        c=np.concatenate([np.zeros(k), w]),
-        A=A,
-        row_lower=np.full(g_n + 1, -np.inf),
-        row_upper=np.concatenate([np.zeros(g_n), [float(p)]]),
-        col_lower=np.concatenate([np.zeros(k), mu.astype(float)]),
-        col_upper=np.ones(k + g_n),
-        integer=np.concatenate([np.ones(k, bool), np.zeros(g_n, bool)]),
-        maximize=True,
-        offset=float(weights[pre].sum()),
-    )
+    mip = cover_mip(R, w, mu, budget=p, offset=float(weights[pre].sum()))
     return MclpModel(mip, allowed_cols[cols], R, w, mu, int(p), stats)
 
 
