@@ -213,8 +213,8 @@ def mclp_dual_smoothed(
     group weight; each round's ``λ`` is then priced with the exact
     :func:`mclp_lagrangian`, a valid bound whatever the smoothing did. Starting from
     ``λ = 0`` (the coverable weight) it reaches the LP bound much faster than HiGHS's
-    simplex or interior point on village-scale models (60,000 × 10,000: within 0.04 %
-    of the LP bound in ~15 s where HiGHS needs over 195 s). The work is fixed
+    simplex or interior point on village-scale models (60,000 × 10,000: within 0.006 %
+    of the LP bound in ~20 s where HiGHS needs over 195 s). The work is fixed
     (``rounds`` × ``evals_per_round``); ``time_limit`` is a safety stop between
     rounds. Stops early once the bound is within ``stop_gap`` of ``lower`` (the
     value of a known plan).
