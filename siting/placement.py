@@ -164,7 +164,9 @@ def _finish(dataset: Dataset, new_sites: pd.DataFrame, existing: pd.DataFrame, s
     newly = covered & (before > settings.radius_km)
     served_by_new = coverage.loc[newly].assign(site=coverage.loc[newly, "nearest_office"]).groupby("site")["population"].sum()
     sites = new_sites.assign(population_covered=new_sites["site_code"].map(served_by_new).fillna(0.0))
-    total = population.sum()
+    total = float(population.sum())
+    covered_before = float(population[before <= settings.radius_km].sum())
+    covered_after = float(population[covered].sum())
     summary = {
         **facts,
         "radius_km": settings.radius_km,
@@ -172,10 +174,10 @@ def _finish(dataset: Dataset, new_sites: pd.DataFrame, existing: pd.DataFrame, s
         "new_offices": int(new_sites["new_offices"].sum()) if len(new_sites) else 0,
         "existing_offices": int(len(existing)),
         "settlements": int(len(settlements)),
-        "population_covered_before": float(population[before <= settings.radius_km].sum()),
-        "population_covered_after": float(population[covered].sum()),
-        "share_covered_before": float(population[before <= settings.radius_km].sum() / total) if total else 0.0,
-        "share_covered_after": float(population[covered].sum() / total) if total else 0.0,
+        "population_covered_before": covered_before,
+        "population_covered_after": covered_after,
+        "share_covered_before": covered_before / total if total else 0.0,
+        "share_covered_after": covered_after / total if total else 0.0,
         "settlements_newly_covered": int(newly.sum()),
     }
     return SitePlan(sites=sites[SITE_COLUMNS], coverage=coverage[COVERAGE_COLUMNS], summary=summary)

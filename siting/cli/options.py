@@ -42,6 +42,30 @@ replace_option = click.option(
     help="Replace a non-empty output folder; the old one is kept beside it as NAME.previous-<time>.",
 )
 
+scenario_option = click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenario YAML (default: data/scenarios/default.yaml). Fields are documented in the README.",
+)
+data_override_option = click.option(
+    "--data",
+    "data",
+    default=None,
+    metavar="PATH",
+    help="Data source, overriding the scenario's 'data': 'embedded' (default), an official folder, or a data-contract "
+    "folder with optional registers (see 'amayesh data check --help').",
+)
+
+
+
+def scenario_run_options(command: Callable) -> Callable:
+    """The options every scenario run shares: --scenario, --data, --vintage, --out, --replace."""
+    for option in (replace_option, out_option, vintage_option, data_override_option, scenario_option):
+        command = option(command)
+    return command
+
 
 def reports_errors(command: Callable) -> Callable:
     """Turn Amayesh errors into messages on stderr and a non-zero exit, never a traceback."""

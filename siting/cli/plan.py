@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from siting.cli.options import out_option, replace_option, reports_errors, vintage_option
-from siting.cli.score import data_override_option, scenario_option
+from siting.cli.options import reports_errors, scenario_run_options
 
 ALLOCATION_COLUMNS = [
     "unit_code", "name_fa", "name_en", "province_code", "score", "rank", "tier", "existing_offices", "target_offices", "gap",
@@ -21,11 +20,7 @@ APPLICATION_COLUMNS = [
 
 
 @click.command()
-@scenario_option
-@data_override_option
-@vintage_option
-@out_option
-@replace_option
+@scenario_run_options
 @click.option("--time-limit", type=float, default=None, help="Solver time limit in seconds (overrides plan.time_limit_seconds).")
 @click.option("--mip-gap", type=float, default=None, help="Relative MIP gap at which to stop (overrides plan.mip_gap).")
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None, help="Solver (overrides plan.solver; HiGHS by default, CBC as fallback).")

@@ -6,31 +6,11 @@ from pathlib import Path
 
 import click
 
-from siting.cli.options import out_option, replace_option, reports_errors, vintage_option
-
-scenario_option = click.option(
-    "--scenario",
-    "scenario_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Scenario YAML (default: data/scenarios/default.yaml). Fields are documented in the README.",
-)
-data_override_option = click.option(
-    "--data",
-    "data",
-    default=None,
-    metavar="PATH",
-    help="Data source, overriding the scenario's 'data': 'embedded' (default), an official folder, or a data-contract "
-    "folder with optional registers (see 'amayesh data check --help').",
-)
+from siting.cli.options import reports_errors, scenario_run_options
 
 
 @click.command()
-@scenario_option
-@data_override_option
-@vintage_option
-@out_option
-@replace_option
+@scenario_run_options
 @reports_errors
 def score(scenario_path: Path | None, data: str | None, vintage: str, out: Path, replace: bool) -> None:
     """Score units on weighted indicators and write scores.csv and weights.csv.

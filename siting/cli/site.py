@@ -6,16 +6,11 @@ from pathlib import Path
 
 import click
 
-from siting.cli.options import out_option, replace_option, reports_errors, vintage_option
-from siting.cli.score import data_override_option, scenario_option
+from siting.cli.options import reports_errors, scenario_run_options
 
 
 @click.command()
-@scenario_option
-@data_override_option
-@vintage_option
-@out_option
-@replace_option
+@scenario_run_options
 @click.option("--model", type=click.Choice(["mclp", "lscp", "pmedian"]), default=None,
               help="Location model (overrides site.model): maximal covering, set covering or p-median.")
 @click.option("--p", "p", type=click.IntRange(min=0), default=None,

@@ -338,7 +338,6 @@ def perturb_cover(
     chosen: np.ndarray,
     time_limit: float,
     must: np.ndarray | None = None,
-    fixed_rows_covered: np.ndarray | None = None,
     share: float = 0.1,
     seed: int = 0,
 ) -> np.ndarray:
