@@ -10,8 +10,12 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 
 __all__ = ["swallow_highs_banner"]
+
+# fd 1 is process-wide: two threads redirecting it at once could leave it on the null device
+_LOCK = threading.Lock()
 
 
 @functools.cache
@@ -33,6 +37,7 @@ def _swallow() -> None:
 def swallow_highs_banner() -> None:
     """Make the process's first HiGHS object with file descriptor 1 on the null device (once)."""
     try:
-        _swallow()
+        with _LOCK:
+            _swallow()
     except OSError:  # no usable stdout descriptor: the banner does no harm then
         pass

@@ -17,11 +17,18 @@ plan with a site more or less is repaired greedily. Each component problem is
 small and, unlike the budget-constrained whole, has no knapsack row tying
 near-tied sites across the map, so HiGHS proves them far faster (10,000 × 1,000:
 ~3.5 s for all 209 components where the whole model takes 7.5–11 s).
+
+The components are independent, so with ``workers > 1`` they are solved
+concurrently, largest first, in threads (HiGHS releases the GIL while it
+searches): at 20,000 × 2,000 the largest component (371 of 1,922 sites) takes
+about 20 s and the other 146 together about 8 s, so two workers finish in the
+time of the largest one.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, is_dataclass, replace
 
 import numpy as np
@@ -29,7 +36,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from siting.locate._cover_mip import cover_mip
-from siting.locate.mip import MipSolver
+from siting.locate.mip import MipOutcome, MipSolver
 
 __all__ = ["Decomposition", "coverage_components", "solve_by_components"]
 
@@ -91,6 +98,7 @@ def solve_by_components(
     start: np.ndarray | None = None,
     parts: list[tuple[np.ndarray, np.ndarray]] | None = None,
     deadline: float | None = None,
+    workers: int = 1,
 ) -> Decomposition:
     """Solve ``F_c(price)`` for every component and return ``U(price)`` (module docstring).
 
@@ -109,6 +117,10 @@ def solve_by_components(
     deadline : float, optional
         ``time.perf_counter()`` value after which components get only a token time
         limit (their dual bounds still count, so the bound stays valid).
+    workers : int
+        Components solved at once, in threads; ``solver`` must then be safe to call
+        from several threads (:class:`~siting.locate.HighsSolver` without ``threads``
+        is: each call makes its own HiGHS object).
     """
     t0 = time.perf_counter()
     C = sp.csr_matrix(C)
@@ -118,17 +130,27 @@ def solve_by_components(
     y_start = np.zeros(C.shape[1])
     if start is not None:
         y_start[start] = 1.0
-    bound = p * mu
-    chosen: list[np.ndarray] | None = []
-    proven = True
-    for sites, groups in parts:
+
+    def solve_part(part: tuple[np.ndarray, np.ndarray]) -> MipOutcome:
+        sites, groups = part
         R = C[groups][:, sites]
         mip = cover_mip(R, w[groups], must[groups], site_cost=mu)
         y0 = y_start[sites]
         part_solver = solver
         if deadline is not None and is_dataclass(solver) and hasattr(solver, "time_limit"):
             part_solver = replace(solver, time_limit=max(0.01, deadline - time.perf_counter()))
-        out = part_solver.solve(mip, np.concatenate([y0, np.minimum(1.0, R @ y0)]) if start is not None else None)
+        return part_solver.solve(mip, np.concatenate([y0, np.minimum(1.0, R @ y0)]) if start is not None else None)
+
+    if workers > 1 and len(parts) > 1:
+        # parts come largest first, so the longest solve starts at once and the rest fill the other workers
+        with ThreadPoolExecutor(min(workers, len(parts))) as pool:
+            outcomes = list(pool.map(solve_part, parts))
+    else:
+        outcomes = [solve_part(part) for part in parts]
+    bound = p * mu
+    chosen: list[np.ndarray] | None = []
+    proven = True
+    for (sites, groups), out in zip(parts, outcomes):
         if out.status == "optimal" and np.isfinite(out.objective):
             bound += max(out.objective, out.bound) if np.isfinite(out.bound) else out.objective
         elif np.isfinite(out.bound):

@@ -38,7 +38,9 @@ and the smoothed LP-dual bound (:func:`siting.locate.lagrange.mclp_dual_smoothed
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,7 +49,7 @@ import scipy.sparse as sp
 
 from siting.errors import InfeasibleError
 from siting.locate._cover_mip import cover_mip
-from siting.locate._highs import HighsSolver
+from siting.locate._highs import HighsSolver, LpOutcome
 from siting.locate._inputs import SiteSets, capacity_array, check_weights, coverage_matrix, row_mask
 from siting.locate.evaluate import serving_site
 from siting.locate.heuristics import greedy_cover, perturb_cover, swap_cover
@@ -90,6 +92,12 @@ DECOMPOSE_MIN_NNZ = 30_000
 
 #: ... unless the largest component holds more than this share of the sites.
 DECOMPOSE_MAX_SITE_SHARE = 0.5
+
+#: HiGHS options for the components (on top of ``HIGHS_OPTIONS``): trusting pseudo-costs
+#: from the first branching instead of strong branching each candidate eight times
+#: (HiGHS's default) proved the 371-site component of 20,000 × 2,000 in 20–21 s instead
+#: of 33 s (presolve on: 45 s).
+COMPONENT_OPTIONS = {"mip_pscost_minreliable": 0}
 
 #: Skip column dominance when ``Σ_i |row i|²`` of the reduced matrix exceeds this.
 DOMINANCE_WORK_LIMIT = 3_000_000_000
@@ -319,6 +327,17 @@ def solve_mclp(
     start = None
     t_h = time.perf_counter()
     large = model.coverage.nnz > LARGE_MODEL_NNZ
+    parts = None
+    if isinstance(solver, HighsSolver) and DECOMPOSE_MIN_NNZ <= model.coverage.nnz and not large:
+        parts = coverage_components(model.coverage)
+        if len(parts) < 2 or len(parts[0][0]) > DECOMPOSE_MAX_SITE_SHARE * len(model.sites):
+            parts = None  # one dominant component: nothing to split
+    lp_future: Future[LpOutcome] | None = None
+    if parts is not None:
+        # the decomposition prices the budget at the LP dual: HiGHS solves the LP while the heuristics run
+        pool = ThreadPoolExecutor(1)
+        lp_future = pool.submit(solver.solve_relaxation, model.mip)
+        pool.shutdown(wait=False)
     if heuristic_seconds is None:
         heuristic_seconds = LARGE_MODEL_SEARCH_SECONDS if large else float(np.clip(model.coverage.nnz / 2e5, 0.05, 15.0))
     chosen = greedy_cover(model.coverage, model.group_weight, p, must=model.group_must)
@@ -335,6 +354,7 @@ def solve_mclp(
         start = model.start(chosen)
         stats["heuristic_objective"] = model.mip.objective(start)
     stats["heuristic_seconds"] = time.perf_counter() - t_h
+    lp = lp_future.result() if lp_future is not None else None
     build = time.perf_counter() - t0
     trivial = model.mip.offset + float(model.group_weight.sum())
     if model.mip.n_cols == len(model.sites) and model.mip.n_rows == 1:
@@ -353,8 +373,8 @@ def solve_mclp(
         target = float(getattr(solver, "mip_rel_gap", OPTIMAL_GAP))
         status = "optimal" if gap <= OPTIMAL_GAP else "gap_limit" if gap <= target else "time_limit"
         out = MipOutcome(status, start, v, bound, gap, dual.seconds, "local-search+lagrangian")
-    elif start is not None and isinstance(solver, HighsSolver) and model.coverage.nnz >= DECOMPOSE_MIN_NNZ:
-        out = _solve_decomposed(model, solver, chosen, stats)
+    elif start is not None and parts is not None and lp is not None:
+        out = _solve_decomposed(model, solver, chosen, parts, lp, stats)
     else:
         out = solver.solve(model.mip, start)
     if out.x is None:
@@ -414,19 +434,22 @@ def _fit_to_budget(C: sp.csr_matrix, weights: np.ndarray, must: np.ndarray, chos
     return np.flatnonzero(is_open)
 
 
-def _solve_decomposed(model: MclpModel, solver: HighsSolver, chosen: np.ndarray, stats: dict[str, Any]) -> MipOutcome:
-    """Lagrangian decomposition by components (:mod:`siting.locate.decompose`), whole-model MIP if a gap is left."""
+def _solve_decomposed(model: MclpModel, solver: HighsSolver, chosen: np.ndarray,
+                      parts: list[tuple[np.ndarray, np.ndarray]], lp: LpOutcome, stats: dict[str, Any]) -> MipOutcome:
+    """Lagrangian decomposition by components (:mod:`siting.locate.decompose`), whole-model MIP if a gap is left.
+
+    ``parts`` are the coverage graph's components, ``lp`` the model's LP relaxation.
+    """
     t0 = time.perf_counter()
     deadline = t0 + solver.time_limit if solver.time_limit is not None else None
-    parts = coverage_components(model.coverage)
-    if len(parts) < 2 or len(parts[0][0]) > DECOMPOSE_MAX_SITE_SHARE * len(model.sites):
-        return solver.solve(model.mip, model.start(chosen))  # one dominant component: nothing to split
-    lp = solver.solve_relaxation(model.mip)
     if not lp.optimal or lp.row_dual is None:
         return solver.solve(model.mip, model.start(chosen))
     price = abs(float(lp.row_dual[-1]))  # the budget row's dual: the LP value of one more site
-    dec = solve_by_components(model.coverage, model.group_weight, model.group_must, model.p, price, solver,
-                              start=chosen, parts=parts, deadline=deadline)
+    # a solver with its own thread count resets HiGHS's process-wide scheduler on each call: keep those serial
+    workers = (os.cpu_count() or 1) if solver.threads is None else 1
+    dec = solve_by_components(model.coverage, model.group_weight, model.group_must, model.p, price,
+                              solver.tuned(COMPONENT_OPTIONS), start=chosen, parts=parts, deadline=deadline,
+                              workers=workers)
     best, best_value = chosen, model.mip.objective(model.start(chosen))
     if dec.chosen is not None:
         fitted = _fit_to_budget(model.coverage, model.group_weight, model.group_must, dec.chosen, model.p)
@@ -434,11 +457,12 @@ def _solve_decomposed(model: MclpModel, solver: HighsSolver, chosen: np.ndarray,
             best, best_value = fitted, model.mip.objective(model.start(fitted))
     bound = min(model.mip.offset + dec.bound, lp.objective)
     stats["decomposition"] = {"components": dec.components, "largest_component_sites": len(parts[0][0]),
-                              "price": dec.price, "bound": bound, "seconds": dec.seconds}
+                              "price": dec.price, "bound": bound, "seconds": dec.seconds, "workers": workers}
     gap = relative_gap(best_value, bound)
-    if gap <= OPTIMAL_GAP:
-        return MipOutcome("optimal", model.start(best), best_value, bound, gap, time.perf_counter() - t0,
-                          "highs-components")
+    if gap <= max(OPTIMAL_GAP, solver.mip_rel_gap):
+        # proven, or within the gap the caller asked for: no whole-model search
+        return MipOutcome("optimal" if gap <= OPTIMAL_GAP else "gap_limit", model.start(best), best_value, bound,
+                          gap, time.perf_counter() - t0, "highs-components")
     # a duality gap is left: branch and bound on the whole model, seeded with the better plan
     whole = solver
     if deadline is not None:
