@@ -30,8 +30,10 @@ settlements distinguishable); only pairs with ``w_i ≤ cap_j`` are modelled.
 
 Solving (uncapacitated, direct HiGHS): small models go to branch and bound
 whole; mid-size ones whose coverage graph splits into components are solved by
-Lagrangian decomposition over the components (:mod:`siting.locate.decompose`),
-falling back to the whole model only if a gap is left; models too large for
+Lagrangian decomposition over the components (:mod:`siting.locate.decompose`:
+the LP that prices the budget runs while the heuristics do, then the components
+are solved concurrently, one per core), falling back to the whole model only if a
+gap larger than the one asked for is left; models too large for
 branch and bound get swaps, large-neighbourhood search (:mod:`siting.locate.lns`)
 and the smoothed LP-dual bound (:func:`siting.locate.lagrange.mclp_dual_smoothed`).
 """
@@ -93,11 +95,20 @@ DECOMPOSE_MIN_NNZ = 30_000
 #: ... unless the largest component holds more than this share of the sites.
 DECOMPOSE_MAX_SITE_SHARE = 0.5
 
-#: HiGHS options for the components (on top of ``HIGHS_OPTIONS``): trusting pseudo-costs
-#: from the first branching instead of strong branching each candidate eight times
-#: (HiGHS's default) proved the 371-site component of 20,000 × 2,000 in 20–21 s instead
-#: of 33 s (presolve on: 45 s).
-COMPONENT_OPTIONS = {"mip_pscost_minreliable": 0}
+#: HiGHS options for the components (on top of ``HIGHS_OPTIONS``), measured on the
+#: 371-site component of 20,000 × 2,000 seeded with the swap plan: 45 s with presolve,
+#: 33 s without; trusting pseudo-costs from the first branching instead of strong
+#: branching each candidate eight times (HiGHS's default): 17–21 s, of which 9 s are
+#: HiGHS's own primal heuristics (sub-MIPs, root reduced-cost fixing) re-finding what
+#: the start already nearly has; with them off as well: 8–11 s.
+COMPONENT_OPTIONS = {
+    "mip_pscost_minreliable": 0,
+    "mip_heuristic_effort": 0.0,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_feasibility_jump": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+}
 
 #: Skip column dominance when ``Σ_i |row i|²`` of the reduced matrix exceeds this.
 DOMINANCE_WORK_LIMIT = 3_000_000_000
