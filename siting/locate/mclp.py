@@ -79,29 +79,14 @@ LARGE_MODEL_NNZ = 1_000_000
 #: is not given; the dual bound then takes a fixed amount of work (~20 s at 60,000 × 10,000).
 LARGE_MODEL_SEARCH_SECONDS = 28.0
 
-#: Solver for each large-neighbourhood move: small MCLPs (100 sites), capped so that one
-#: hard neighbourhood cannot eat the search budget. Measured at 60,000 × 10,000 over 25 s
-#: from the same swap plan: presolve off covers 30,000 people more than presolve on, and
-#: 100 free sites per move beat 60, 80, 150, 200 and 300.
-LNS_SOLVER = HighsSolver(time_limit=2.0, options={"presolve": "off"})
-LNS_SITES_PER_MOVE = 100
-
-#: From this many coverage entries (after reduction) a model whose coverage graph splits
-#: into components is solved by Lagrangian decomposition (:mod:`siting.locate.decompose`):
-#: 10,000 × 1,000 (58,861 entries, 209 components) 7.5–11 s → ~4 s. Below, HiGHS on the
-#: whole model is already fast (2,000 × 400: 0.3 s) and the per-component calls cost more.
-DECOMPOSE_MIN_NNZ = 30_000
-
-#: ... unless the largest component holds more than this share of the sites.
-DECOMPOSE_MAX_SITE_SHARE = 0.5
-
-#: HiGHS options for the components (on top of ``HIGHS_OPTIONS``), measured on the
+#: HiGHS options for MIPs seeded with a good plan — the decomposition's components and
+#: the neighbourhood-search moves — on top of ``HIGHS_OPTIONS``. Measured on the
 #: 371-site component of 20,000 × 2,000 seeded with the swap plan: 45 s with presolve,
 #: 33 s without; trusting pseudo-costs from the first branching instead of strong
 #: branching each candidate eight times (HiGHS's default): 17–21 s, of which 9 s are
 #: HiGHS's own primal heuristics (sub-MIPs, root reduced-cost fixing) re-finding what
 #: the start already nearly has; with them off as well: 8–11 s.
-COMPONENT_OPTIONS = {
+SEEDED_MIP_OPTIONS = {
     "mip_pscost_minreliable": 0,
     "mip_heuristic_effort": 0.0,
     "mip_heuristic_run_rins": False,
@@ -109,6 +94,24 @@ COMPONENT_OPTIONS = {
     "mip_heuristic_run_feasibility_jump": False,
     "mip_heuristic_run_root_reduced_cost": False,
 }
+
+#: Solver for each large-neighbourhood move: small MCLPs (100 sites), capped so that one
+#: hard neighbourhood cannot eat the search budget. Measured at 60,000 × 10,000 over 25 s
+#: from the same swap plan: presolve off covers 30,000 people more than presolve on, and
+#: 100 free sites per move beat 60, 80, 150, 200 and 300; over 28 s, the seeded-MIP
+#: options end 0.171–0.177 % below the bound where HiGHS's defaults end 0.191–0.198 %.
+LNS_SOLVER = HighsSolver(time_limit=2.0, options={**HIGHS_OPTIONS, **SEEDED_MIP_OPTIONS})
+LNS_SITES_PER_MOVE = 100
+
+#: From this many coverage entries (after reduction) a model whose coverage graph splits
+#: into components is solved by Lagrangian decomposition (:mod:`siting.locate.decompose`):
+#: 10,000 × 1,000 (58,861 entries, 209 components) 7.5–11 s → ~1 s. Below, HiGHS on the
+#: whole model is already fast (2,000 × 400: 0.3 s) and the per-component calls cost more.
+DECOMPOSE_MIN_NNZ = 30_000
+
+#: ... unless the largest component holds more than this share of the sites.
+DECOMPOSE_MAX_SITE_SHARE = 0.5
+
 
 #: Skip column dominance when ``Σ_i |row i|²`` of the reduced matrix exceeds this.
 DOMINANCE_WORK_LIMIT = 3_000_000_000
@@ -459,7 +462,7 @@ def _solve_decomposed(model: MclpModel, solver: HighsSolver, chosen: np.ndarray,
     # a solver with its own thread count resets HiGHS's process-wide scheduler on each call: keep those serial
     workers = (os.cpu_count() or 1) if solver.threads is None else 1
     dec = solve_by_components(model.coverage, model.group_weight, model.group_must, model.p, price,
-                              solver.tuned(COMPONENT_OPTIONS), start=chosen, parts=parts, deadline=deadline,
+                              solver.tuned(SEEDED_MIP_OPTIONS), start=chosen, parts=parts, deadline=deadline,
                               workers=workers)
     best, best_value = chosen, model.mip.objective(model.start(chosen))
     if dec.chosen is not None:
