@@ -16,12 +16,13 @@ components' solutions then use exactly ``p`` sites and form an optimal plan, or 
 plan with a site more or less is repaired greedily. Each component problem is
 small and, unlike the budget-constrained whole, has no knapsack row tying
 near-tied sites across the map, so HiGHS proves them far faster (10,000 × 1,000:
-~3.5 s for all 209 components where the whole model takes 7.5–11 s).
+~3.5 s for all 209 components, one after another with HiGHS's default search,
+where the whole model takes 7.5–11 s).
 
 The components are independent, so with ``workers > 1`` they are solved
 concurrently, largest first, in threads (HiGHS releases the GIL while it
 searches): at 20,000 × 2,000 the largest component (371 of 1,922 sites) takes
-about 20 s and the other 146 together about 8 s, so two workers finish in the
+8–11 s and the other 146 a few seconds together, so two workers finish in the
 time of the largest one.
 """
 

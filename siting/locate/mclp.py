@@ -112,7 +112,6 @@ DECOMPOSE_MIN_NNZ = 30_000
 #: ... unless the largest component holds more than this share of the sites.
 DECOMPOSE_MAX_SITE_SHARE = 0.5
 
-
 #: Skip column dominance when ``Σ_i |row i|²`` of the reduced matrix exceeds this.
 DOMINANCE_WORK_LIMIT = 3_000_000_000
 
