@@ -272,7 +272,7 @@ def test_decomposition_stops_at_the_requested_gap(monkeypatch):
     assert 0 < r.gap <= 1e-4 and r.bound >= r.objective
 
 
-def test_threaded_components_keep_the_banner_off_stdout(tmp_path):
+def test_threaded_components_keep_the_banner_off_stdout():
     # the first HiGHS objects of a process are made by worker threads at once: stdout must survive them
     import subprocess
     import sys
