@@ -250,6 +250,29 @@ def test_mid_size_model_is_solved_by_components(monkeypatch):
     assert r.objective == whole.objective
 
 
+@pytest.mark.parametrize("price_factor", [0.5, 1.5])
+def test_a_wrong_budget_price_is_corrected_by_repricing(monkeypatch, price_factor):
+    # the LP's budget dual scaled: the components' plans then use fewer (dearer sites) or more sites than p, and
+    # the Polyak re-pricing must find a price whose bound proves the optimum, with no whole-model search
+    import dataclasses
+
+    inst = synthetic_instance(6000, 700, seed=7)
+    cov = planar_within_radius(inst.demand_xy, inst.site_xy, 30.0)
+    w = inst.population.astype(float)
+    whole = solve_mclp(w, cov, inst.p)
+    real_lp = HighsSolver.solve_relaxation
+    monkeypatch.setattr(mclp_module, "DECOMPOSE_MIN_NNZ", 20_000)
+    monkeypatch.setattr(HighsSolver, "solve_relaxation", lambda self, model: dataclasses.replace(
+        out := real_lp(self, model), row_dual=out.row_dual * price_factor))
+    r = solve_mclp(w, cov, inst.p)
+    prices = r.stats["decomposition"]["prices"]
+    assert r.status == "optimal" and r.objective == whole.objective
+    assert r.solver == "highs-components"
+    assert 1 < len(prices) <= 1 + mclp_module.REPRICE_ROUNDS
+    # each step moves the price toward the right one (the LP's dual) from the side it started on
+    assert (np.diff(prices) > 0).all() if price_factor < 1 else (np.diff(prices) < 0).all()
+
+
 def test_decomposition_stops_at_the_requested_gap(monkeypatch):
     # a bound 0.001 % above the components' plan: proven neither optimal nor worth a whole-model search at 0.01 %
     import dataclasses

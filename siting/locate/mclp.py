@@ -32,8 +32,9 @@ Solving (uncapacitated, direct HiGHS): small models go to branch and bound
 whole; mid-size ones whose coverage graph splits into components are solved by
 Lagrangian decomposition over the components (:mod:`siting.locate.decompose`:
 the LP that prices the budget runs while the heuristics do, then the components
-are solved concurrently, one per core), falling back to the whole model only if a
-gap larger than the one asked for is left; models too large for
+are solved concurrently, one per core; the budget is re-priced when their plans
+miss ``p``), falling back to the whole model only if a gap larger than the one
+asked for is left; models too large for
 branch and bound get swaps, large-neighbourhood search (:mod:`siting.locate.lns`)
 and the smoothed LP-dual bound (:func:`siting.locate.lagrange.mclp_dual_smoothed`).
 """
@@ -111,6 +112,11 @@ DECOMPOSE_MIN_NNZ = 30_000
 
 #: ... unless the largest component holds more than this share of the sites.
 DECOMPOSE_MAX_SITE_SHARE = 0.5
+
+#: When the components' plans at the LP's budget price use more or fewer than ``p``
+#: sites and leave a gap, the budget is re-priced (Polyak steps) up to this many times
+#: before branch and bound on the whole model.
+REPRICE_ROUNDS = 3
 
 #: Skip column dominance when ``Σ_i |row i|²`` of the reduced matrix exceeds this.
 DOMINANCE_WORK_LIMIT = 3_000_000_000
@@ -460,19 +466,34 @@ def _solve_decomposed(model: MclpModel, solver: HighsSolver, chosen: np.ndarray,
     price = abs(float(lp.row_dual[-1]))  # the budget row's dual: the LP value of one more site
     # a solver with its own thread count resets HiGHS's process-wide scheduler on each call: keep those serial
     workers = (os.cpu_count() or 1) if solver.threads is None else 1
-    dec = solve_by_components(model.coverage, model.group_weight, model.group_must, model.p, price,
-                              solver.tuned(SEEDED_MIP_OPTIONS), start=chosen, parts=parts, deadline=deadline,
-                              workers=workers)
+    component_solver = solver.tuned(SEEDED_MIP_OPTIONS)
+    tolerance = max(OPTIMAL_GAP, solver.mip_rel_gap)
     best, best_value = chosen, model.mip.objective(model.start(chosen))
-    if dec.chosen is not None:
+    bound, seed, prices, seconds = lp.objective, chosen, [], 0.0
+    for _ in range(1 + REPRICE_ROUNDS):
+        dec = solve_by_components(model.coverage, model.group_weight, model.group_must, model.p, price,
+                                  component_solver, start=seed, parts=parts, deadline=deadline, workers=workers)
+        prices.append(dec.price)
+        seconds += dec.seconds
+        priced_bound = model.mip.offset + dec.bound
+        bound = min(bound, priced_bound)
+        if dec.chosen is None:
+            break
         fitted = _fit_to_budget(model.coverage, model.group_weight, model.group_must, dec.chosen, model.p)
         if fitted is not None and model.mip.objective(model.start(fitted)) > best_value:
             best, best_value = fitted, model.mip.objective(model.start(fitted))
-    bound = min(model.mip.offset + dec.bound, lp.objective)
+        extra_sites = len(dec.chosen) - model.p
+        if (relative_gap(best_value, bound) <= tolerance or extra_sites == 0 or not dec.proven
+                or (deadline is not None and time.perf_counter() > deadline)):
+            break
+        # the components' plans use more (fewer) than p sites: U(μ) falls toward the plan's value with a dearer
+        # (cheaper) site; Polyak's step for the subgradient p − K, aiming at the best plan's value
+        price = max(0.0, price + (priced_bound - best_value) / extra_sites)
+        seed = dec.chosen
     stats["decomposition"] = {"components": dec.components, "largest_component_sites": len(parts[0][0]),
-                              "price": dec.price, "bound": bound, "seconds": dec.seconds, "workers": workers}
+                              "prices": prices, "bound": bound, "seconds": seconds, "workers": workers}
     gap = relative_gap(best_value, bound)
-    if gap <= max(OPTIMAL_GAP, solver.mip_rel_gap):
+    if gap <= tolerance:
         # proven, or within the gap the caller asked for: no whole-model search
         return MipOutcome("optimal" if gap <= OPTIMAL_GAP else "gap_limit", model.start(best), best_value, bound,
                           gap, time.perf_counter() - t0, "highs-components")
