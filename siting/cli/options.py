@@ -59,7 +59,6 @@ data_override_option = click.option(
 )
 
 
-
 def scenario_run_options(command: Callable) -> Callable:
     """The options every scenario run shares: --scenario, --data, --vintage, --out, --replace."""
     for option in (replace_option, out_option, vintage_option, data_override_option, scenario_option):

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 
 from siting.locate.mip import MipModel
 
-__all__ = ["cover_mip"]
+__all__ = ["cover_mip", "cover_start"]
 
 
 def cover_mip(
@@ -44,3 +44,9 @@ def cover_mip(
         maximize=True,
         offset=float(offset),
     )
+
+
+def cover_start(coverage: sp.spmatrix, y: np.ndarray) -> np.ndarray:
+    """The column vector ``[y | z]`` of :func:`cover_mip` for the sites ``y``: ``z_g = min(1, Σ_{j ∈ N_g} y_j)``."""
+    y = np.asarray(y, float)
+    return np.concatenate([y, np.minimum(1.0, coverage @ y)])

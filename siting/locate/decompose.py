@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from siting.locate._cover_mip import cover_mip
+from siting.locate._cover_mip import cover_mip, cover_start
 from siting.locate.mip import MipOutcome, MipSolver
 
 __all__ = ["Decomposition", "coverage_components", "solve_by_components"]
@@ -140,7 +140,7 @@ def solve_by_components(
         part_solver = solver
         if deadline is not None and is_dataclass(solver) and hasattr(solver, "time_limit"):
             part_solver = replace(solver, time_limit=max(0.01, deadline - time.perf_counter()))
-        return part_solver.solve(mip, np.concatenate([y0, np.minimum(1.0, R @ y0)]) if start is not None else None)
+        return part_solver.solve(mip, cover_start(R, y0) if start is not None else None)
 
     if workers > 1 and len(parts) > 1:
         # parts come largest first, so the longest solve starts at once and the rest fill the other workers

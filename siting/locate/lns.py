@@ -25,7 +25,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from siting.locate._cover_mip import cover_mip
+from siting.locate._cover_mip import cover_mip, cover_start
 from siting.locate.mip import MipModel, MipSolver
 
 __all__ = ["lns_cover"]
@@ -49,8 +49,8 @@ def _ball(C: sp.csr_matrix, CT: sp.csr_matrix, seed_site: int, size: int, rng: n
 
 
 def _neighbourhood_mip(C: sp.csr_matrix, weights: np.ndarray, must: np.ndarray, is_open: np.ndarray,
-                       free: np.ndarray) -> tuple[MipModel, np.ndarray, np.ndarray]:
-    """The sub-MCLP over the ``free`` sites (module docstring), its start vector and its rows."""
+                       free: np.ndarray) -> tuple[MipModel, np.ndarray]:
+    """The sub-MCLP over the ``free`` sites (module docstring) and its start vector."""
     kept = is_open.copy()
     kept[free] = False
     covered_by_kept = (C @ kept.astype(np.int32)) > 0
@@ -58,9 +58,7 @@ def _neighbourhood_mip(C: sp.csr_matrix, weights: np.ndarray, must: np.ndarray, 
     rows = np.flatnonzero((np.diff(sub.indptr) > 0) & ~covered_by_kept)
     R = sp.csr_matrix(sub[rows], dtype=float)
     mip = cover_mip(R, weights[rows], must[rows], budget=float(is_open[free].sum()), exact_budget=True)
-    y = is_open[free].astype(float)
-    start = np.concatenate([y, np.minimum(1.0, R @ y)])
-    return mip, start, rows
+    return mip, cover_start(R, is_open[free])
 
 
 def lns_cover(
@@ -115,7 +113,7 @@ def lns_cover(
             seed_site = int(rng.choice(np.flatnonzero(is_open))) if rng.random() < 0.7 else int(rng.integers(m))
             parts.append(_ball(C, CT, seed_site, max(1, sites_per_move // balls), rng))
         free = np.unique(np.concatenate(parts))
-        mip, start, _ = _neighbourhood_mip(C, w, must, is_open, free)
+        mip, start = _neighbourhood_mip(C, w, must, is_open, free)
         if mip.n_rows <= 1:
             continue  # nothing to gain here: every reachable group is covered by a kept site
         out = solver.solve(mip, start)

@@ -51,12 +51,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from siting.errors import InfeasibleError
-from siting.locate._cover_mip import cover_mip
+from siting.locate._cover_mip import cover_mip, cover_start
 from siting.locate._highs import HighsSolver, LpOutcome
 from siting.locate._inputs import SiteSets, capacity_array, check_weights, coverage_matrix, row_mask
+from siting.locate.decompose import coverage_components, solve_by_components
 from siting.locate.evaluate import serving_site
 from siting.locate.heuristics import greedy_cover, perturb_cover, swap_cover
-from siting.locate.decompose import coverage_components, solve_by_components
 from siting.locate.lagrange import mclp_dual_smoothed
 from siting.locate.lns import lns_cover
 from siting.locate.mip import OPTIMAL_GAP, MipModel, MipOutcome, MipSolver, relative_gap
@@ -152,8 +152,7 @@ class MclpModel:
         """Column vector of the MIP for the given chosen ``y`` columns."""
         y = np.zeros(len(self.sites))
         y[chosen_cols] = 1.0
-        z = np.minimum(1.0, self.coverage @ y)
-        return np.concatenate([y, z])
+        return cover_start(self.coverage, y)
 
 
 def build_mclp(
@@ -480,8 +479,9 @@ def _solve_decomposed(model: MclpModel, solver: HighsSolver, chosen: np.ndarray,
         if dec.chosen is None:
             break
         fitted = _fit_to_budget(model.coverage, model.group_weight, model.group_must, dec.chosen, model.p)
-        if fitted is not None and model.mip.objective(model.start(fitted)) > best_value:
-            best, best_value = fitted, model.mip.objective(model.start(fitted))
+        fitted_value = model.mip.objective(model.start(fitted)) if fitted is not None else -np.inf
+        if fitted_value > best_value:
+            best, best_value = fitted, fitted_value
         extra_sites = len(dec.chosen) - model.p
         if (relative_gap(best_value, bound) <= tolerance or extra_sites == 0 or not dec.proven
                 or (deadline is not None and time.perf_counter() > deadline)):
