@@ -48,17 +48,22 @@ def _ball(C: sp.csr_matrix, CT: sp.csr_matrix, seed_site: int, size: int, rng: n
     return np.flatnonzero(inside)
 
 
-def _neighbourhood_mip(C: sp.csr_matrix, weights: np.ndarray, must: np.ndarray, is_open: np.ndarray,
-                       free: np.ndarray) -> tuple[MipModel, np.ndarray]:
-    """The sub-MCLP over the ``free`` sites (module docstring) and its start vector."""
-    kept = is_open.copy()
-    kept[free] = False
-    covered_by_kept = (C @ kept.astype(np.int32)) > 0
-    sub = C[:, free]
-    rows = np.flatnonzero((np.diff(sub.indptr) > 0) & ~covered_by_kept)
-    R = sp.csr_matrix(sub[rows], dtype=float)
-    mip = cover_mip(R, weights[rows], must[rows], budget=float(is_open[free].sum()), exact_budget=True)
-    return mip, cover_start(R, is_open[free])
+def _neighbourhood_mip(CT: sp.csr_matrix, weights: np.ndarray, must: np.ndarray, is_open: np.ndarray,
+                       count: np.ndarray, free: np.ndarray) -> tuple[MipModel, np.ndarray]:
+    """The sub-MCLP over the ``free`` sites (module docstring) and its start vector.
+
+    ``CT`` is the coverage matrix site-major (sites × groups) and ``count`` the number of
+    open sites covering each group: the neighbourhood is read from the free sites' rows
+    alone, not from a scan of the whole matrix.
+    """
+    sub_t = CT[free]
+    open_free = is_open[free]
+    own = sub_t.T @ open_free.astype(np.int32)  # open free sites covering each group
+    touched = np.unique(sub_t.indices)
+    rows = touched[count[touched] == own[touched]]  # covered by no kept site
+    R = sp.csr_matrix(sub_t[:, rows].T, dtype=float)
+    mip = cover_mip(R, weights[rows], must[rows], budget=float(open_free.sum()), exact_budget=True)
+    return mip, cover_start(R, open_free)
 
 
 def lns_cover(
@@ -105,6 +110,7 @@ def lns_cover(
     if not is_open.any() or m <= 1:
         return np.flatnonzero(is_open)
     rng = np.random.default_rng(seed)
+    count = C @ is_open.astype(np.int32)
     while time.perf_counter() - t0 < seconds:
         balls = 2 if rng.random() < 0.5 else 1
         parts = []
@@ -113,10 +119,12 @@ def lns_cover(
             seed_site = int(rng.choice(np.flatnonzero(is_open))) if rng.random() < 0.7 else int(rng.integers(m))
             parts.append(_ball(C, CT, seed_site, max(1, sites_per_move // balls), rng))
         free = np.unique(np.concatenate(parts))
-        mip, start = _neighbourhood_mip(C, w, must, is_open, free)
+        mip, start = _neighbourhood_mip(CT, w, must, is_open, count, free)
         if mip.n_rows <= 1:
             continue  # nothing to gain here: every reachable group is covered by a kept site
         out = solver.solve(mip, start)
         if out.x is not None and mip.is_feasible(out.x) and out.objective > mip.objective(start) + 1e-9:
-            is_open[free] = out.x[: len(free)] > 0.5
+            now_open = out.x[: len(free)] > 0.5
+            count += CT[free].T @ (now_open.astype(np.int32) - is_open[free].astype(np.int32))
+            is_open[free] = now_open
     return np.flatnonzero(is_open)
