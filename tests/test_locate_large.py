@@ -111,23 +111,6 @@ def test_lns_over_the_whole_model_finds_the_optimum():
     assert w[C[:, best].any(axis=1)].sum() == brute_force_mclp(C, w, p)
 
 
-def test_large_model_path_reports_a_valid_bound(monkeypatch):
-    # the path used above LARGE_MODEL_NNZ coverage entries, forced on a model HiGHS can also prove
-    inst = synthetic_instance(2000, 400, seed=5)
-    cov = planar_within_radius(inst.demand_xy, inst.site_xy, 30.0)
-    w = inst.population.astype(float)
-    exact = solve_mclp(w, cov, inst.p)
-    assert exact.status == "optimal"
-    monkeypatch.setattr(mclp_module, "LARGE_MODEL_NNZ", 0)
-    r = solve_mclp(w, cov, inst.p, heuristic_seconds=2.0)
-    assert r.solver == "local-search+lagrangian"
-    assert r.objective <= exact.objective + 1e-6 <= r.bound + 2e-6
-    assert r.bound <= w[np.diff(sp.csr_matrix(cov).indptr) > 0].sum() + 1e-6  # never looser than the coverable population
-    assert r.gap == pytest.approx(relative_gap(r.objective, r.bound)) or r.status == "optimal"
-    assert r.status in ("optimal", "gap_limit", "time_limit")
-    assert len(r.selected) == inst.p
-
-
 def test_solvers_print_nothing_on_stdout():
     # HiGHS prints a copyright banner from C++ on a process's first Highs object; the CLI writes tables
     # to stdout, so neither the location models nor the allocation model may let it through

@@ -16,10 +16,12 @@ def cover_mip(
     must: np.ndarray,
     budget: float | None = None,
     exact_budget: bool = False,
-    site_cost: float = 0.0,
+    site_cost: float | np.ndarray = 0.0,
     offset: float = 0.0,
 ) -> MipModel:
-    """``max Σ_g W_g z_g − site_cost Σ_j y_j + offset`` over columns ``[y | z]``.
+    """``max Σ_g W_g z_g − Σ_j site_cost_j y_j + offset`` over columns ``[y | z]``.
+
+    ``site_cost`` is one price for every site or one per site.
 
     Rows ``z_g − Σ_{j ∈ N_g} y_j ≤ 0``, then (when ``budget`` is given) ``Σ y ≤ budget``
     (``= budget`` with ``exact_budget``); ``z_g = 1`` for must-cover groups; ``y``
@@ -34,7 +36,7 @@ def cover_mip(
         row_lower.append([float(budget) if exact_budget else -np.inf])
         row_upper.append([float(budget)])
     return MipModel(
-        c=np.concatenate([np.full(k, -float(site_cost)), np.asarray(weights, float)]),
+        c=np.concatenate([-np.broadcast_to(np.asarray(site_cost, float), (k,)), np.asarray(weights, float)]),
         A=sp.vstack(rows, format="csr"),
         row_lower=np.concatenate(row_lower),
         row_upper=np.concatenate(row_upper),

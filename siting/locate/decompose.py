@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, is_dataclass, replace
 
 import numpy as np
@@ -79,6 +80,8 @@ class Decomposition:
     proven : bool
         Every component was solved to optimality (else ``bound`` uses their dual bounds).
     components, price, seconds
+    solved : int
+        Components solved to optimality.
     """
 
     bound: float
@@ -87,6 +90,7 @@ class Decomposition:
     components: int
     price: float
     seconds: float
+    solved: int = 0
 
 
 def solve_by_components(
@@ -100,6 +104,8 @@ def solve_by_components(
     parts: list[tuple[np.ndarray, np.ndarray]] | None = None,
     deadline: float | None = None,
     workers: int = 1,
+    site_costs: Sequence[np.ndarray] | None = None,
+    caps: Sequence[float] | None = None,
 ) -> Decomposition:
     """Solve ``F_c(price)`` for every component and return ``U(price)`` (module docstring).
 
@@ -122,6 +128,14 @@ def solve_by_components(
         Components solved at once, in threads; ``solver`` must then be safe to call
         from several threads (:class:`~siting.locate.HighsSolver` without ``threads``
         is: each call makes its own HiGHS object).
+    site_costs : sequence of ndarray, optional
+        Each part's own price for each of its sites, in place of ``price``, for parts
+        that share sites (:mod:`siting.locate.regions`): the prices of a site over the
+        parts holding it must add up to ``price`` for the bound to hold.
+    caps : sequence of float, optional
+        A known upper bound on each part's ``F``, used where the solver's is weaker
+        (a part cut short before its root LP has none). With caps, parts not started
+        by ``deadline`` are not solved at all: their caps stand in.
     """
     t0 = time.perf_counter()
     C = sp.csr_matrix(C)
@@ -132,38 +146,44 @@ def solve_by_components(
     if start is not None:
         y_start[start] = 1.0
 
-    def solve_part(part: tuple[np.ndarray, np.ndarray]) -> MipOutcome:
-        sites, groups = part
+    def solve_part(index: int) -> MipOutcome:
+        sites, groups = parts[index]
+        if caps is not None and deadline is not None and time.perf_counter() >= deadline:
+            return MipOutcome("no_solution", None, float("nan"), float("nan"), float("nan"), 0.0, "skipped")
         R = C[groups][:, sites]
-        mip = cover_mip(R, w[groups], must[groups], site_cost=mu)
+        cost = mu if site_costs is None else site_costs[index]
+        mip = cover_mip(R, w[groups], must[groups], site_cost=cost)
         y0 = y_start[sites]
         part_solver = solver
         if deadline is not None and is_dataclass(solver) and hasattr(solver, "time_limit"):
-            part_solver = replace(solver, time_limit=max(0.01, deadline - time.perf_counter()))
+            own = solver.time_limit if solver.time_limit is not None else np.inf
+            part_solver = replace(solver, time_limit=max(0.01, min(own, deadline - time.perf_counter())))
         return part_solver.solve(mip, cover_start(R, y0) if start is not None else None)
 
     if workers > 1 and len(parts) > 1:
         # parts come largest first, so the longest solve starts at once and the rest fill the other workers
         with ThreadPoolExecutor(min(workers, len(parts))) as pool:
-            outcomes = list(pool.map(solve_part, parts))
+            outcomes = list(pool.map(solve_part, range(len(parts))))
     else:
-        outcomes = [solve_part(part) for part in parts]
+        outcomes = [solve_part(index) for index in range(len(parts))]
     bound = p * mu
     chosen: list[np.ndarray] | None = []
-    proven = True
-    for (sites, groups), out in zip(parts, outcomes):
+    proven, solved = True, 0
+    for index, ((sites, groups), out) in enumerate(zip(parts, outcomes)):
         if out.status == "optimal" and np.isfinite(out.objective):
-            bound += max(out.objective, out.bound) if np.isfinite(out.bound) else out.objective
+            part_bound = max(out.objective, out.bound) if np.isfinite(out.bound) else out.objective
+            solved += 1
         elif np.isfinite(out.bound):
-            bound += out.bound
+            part_bound = out.bound
             proven = False
         else:
-            # no bound from the solver: the component's weight plus nothing for sites is still one
-            bound += float(w[groups].sum())
+            # no bound from the solver: the part's weight plus nothing for sites is still one
+            part_bound = float(w[groups].sum())
             proven = False
+        bound += part_bound if caps is None else min(part_bound, caps[index])
         if out.x is None:
             chosen = None
         elif chosen is not None:
             chosen.append(sites[out.x[: len(sites)] > 0.5])
     picked = np.concatenate(chosen) if chosen else (np.zeros(0, np.int64) if chosen is not None else None)
-    return Decomposition(float(bound), picked, proven, len(parts), mu, time.perf_counter() - t0)
+    return Decomposition(float(bound), picked, proven, len(parts), mu, time.perf_counter() - t0, solved)

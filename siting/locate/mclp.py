@@ -51,13 +51,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from siting.errors import InfeasibleError
+from siting.locate._bound_worker import BoundJob, start_village_bound, village_bound
 from siting.locate._cover_mip import cover_mip, cover_start
 from siting.locate._highs import HighsSolver, LpOutcome
 from siting.locate._inputs import SiteSets, capacity_array, check_weights, coverage_matrix, row_mask
 from siting.locate.decompose import coverage_components, solve_by_components
 from siting.locate.evaluate import serving_site
 from siting.locate.heuristics import greedy_cover, perturb_cover, swap_cover
-from siting.locate.lagrange import mclp_dual_smoothed
 from siting.locate.lns import lns_cover
 from siting.locate.mip import OPTIMAL_GAP, MipModel, MipOutcome, MipSolver, relative_gap
 from siting.locate.reduce import dominated_columns, merge_identical_rows, row_pair_work, rows_covered_by
@@ -73,12 +73,15 @@ HIGHS_OPTIONS = {"presolve": "off"}
 #: Above this many coverage entries (after reduction) HiGHS's root LP alone outlasts a
 #: minute (60,000 × 10,000: simplex > 200 s, IPM 195 s), so no branch and bound is tried:
 #: the plan comes from swaps and large-neighbourhood search (:mod:`siting.locate.lns`)
-#: and the bound from the smoothed LP dual (:func:`~siting.locate.lagrange.mclp_dual_smoothed`).
+#: and the bound, in another process at the same time, from the smoothed LP dual
+#: (:func:`~siting.locate.lagrange.mclp_dual_smoothed`) and the regional decomposition
+#: (:mod:`siting.locate.regions`).
 LARGE_MODEL_NNZ = 1_000_000
 
 #: Swap + neighbourhood-search seconds for such large models when ``heuristic_seconds``
-#: is not given; the dual bound then takes a fixed amount of work (~20 s at 60,000 × 10,000).
-LARGE_MODEL_SEARCH_SECONDS = 28.0
+#: is not given; the bound runs beside the search for as long (its dual part is a
+#: fixed amount of work, ~16–20 s at 60,000 × 10,000; the regions get the rest).
+LARGE_MODEL_SEARCH_SECONDS = 45.0
 
 #: HiGHS options for MIPs seeded with a good plan — the decomposition's components and
 #: the neighbourhood-search moves — on top of ``HIGHS_OPTIONS``. Measured on the
@@ -101,8 +104,17 @@ SEEDED_MIP_OPTIONS = {
 #: from the same swap plan: presolve off covers 30,000 people more than presolve on, and
 #: 100 free sites per move beat 60, 80, 150, 200 and 300; over 28 s, the seeded-MIP
 #: options end 0.171–0.177 % below the bound where HiGHS's defaults end 0.191–0.198 %.
-LNS_SOLVER = HighsSolver(time_limit=2.0, options={**HIGHS_OPTIONS, **SEEDED_MIP_OPTIONS})
+#: One HiGHS thread: these small MIPs gain nothing from a second one (42 s alone: 0.146 %
+#: below the LP bound with one thread, 0.153 % with HiGHS's default of two), and the
+#: bound's process needs that core.
+LNS_SOLVER = HighsSolver(time_limit=2.0, threads=1, options={**HIGHS_OPTIONS, **SEEDED_MIP_OPTIONS})
 LNS_SITES_PER_MOVE = 100
+
+#: Solver for each region of the regional bound: 3 s per region, seeded with the swap
+#: plan. Measured at 60,000 × 10,000 over 35 s: regions of ~120, ~150, ~200 and ~300
+#: sites lowered the bound by 0.020 %, 0.017 %, 0.019 % and 0.014 % of the objective;
+#: 1.5 s per region instead of 3 s, by as much as 3 s. One HiGHS thread: the search has the other core.
+REGION_SOLVER = HighsSolver(time_limit=3.0, threads=1, options={**HIGHS_OPTIONS, **SEEDED_MIP_OPTIONS})
 
 #: From this many coverage entries (after reduction) a model whose coverage graph splits
 #: into components is solved by Lagrangian decomposition (:mod:`siting.locate.decompose`):
@@ -210,6 +222,11 @@ def build_mclp(
     return MclpModel(mip, allowed_cols[cols], R, w, mu, int(p), stats)
 
 
+def _group_value(model: MclpModel, chosen: np.ndarray) -> float:
+    """Weight of the model's groups covered by the sites ``chosen`` (columns)."""
+    return model.mip.objective(model.start(chosen)) - model.mip.offset
+
+
 def _pad(chosen: np.ndarray, p: int, sites: SiteSets, C: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
     """Fill a plan up to ``p`` new sites with the allowed sites covering most population."""
     if len(chosen) >= p:
@@ -309,8 +326,8 @@ def solve_mclp(
         Time for improving the greedy start (swaps, then iterated local search,
         or large-neighbourhood search on models too large for branch and bound,
         see ``LARGE_MODEL_NNZ``); default grows with the model size, from 0.05 s
-        to 15 s (28 s for the large models, whose dual bound then adds about
-        20 s at village scale); 0 = greedy only.
+        to 15 s (45 s for the large models, whose bound is computed meanwhile in
+        another process); 0 = greedy only.
 
     Returns
     -------
@@ -359,18 +376,26 @@ def solve_mclp(
     if heuristic_seconds is None:
         heuristic_seconds = LARGE_MODEL_SEARCH_SECONDS if large else float(np.clip(model.coverage.nnz / 2e5, 0.05, 15.0))
     chosen = greedy_cover(model.coverage, model.group_weight, p, must=model.group_must)
-    if chosen is not None:
-        if heuristic_seconds > 0 and len(chosen):
-            chosen = swap_cover(model.coverage, model.group_weight, chosen, must=model.group_must,
-                                time_limit=heuristic_seconds)
-            left = heuristic_seconds - (time.perf_counter() - t_h)
-            if left > 0 and large:
-                chosen = lns_cover(model.coverage, model.group_weight, chosen, left, LNS_SOLVER,
-                                   must=model.group_must, sites_per_move=LNS_SITES_PER_MOVE)
-            elif left > 0:
-                chosen = perturb_cover(model.coverage, model.group_weight, chosen, left, must=model.group_must)
-        start = model.start(chosen)
-        stats["heuristic_objective"] = model.mip.objective(start)
+    bound_job: BoundJob | None = None
+    try:
+        if chosen is not None:
+            if heuristic_seconds > 0 and len(chosen):
+                chosen = swap_cover(model.coverage, model.group_weight, chosen, must=model.group_must,
+                                    time_limit=heuristic_seconds)
+                left = heuristic_seconds - (time.perf_counter() - t_h)
+                if left > 0 and large:
+                    bound_job = start_village_bound(model.coverage, model.group_weight, model.group_must, model.p,
+                                                    chosen, left, _group_value(model, chosen), REGION_SOLVER)
+                    chosen = lns_cover(model.coverage, model.group_weight, chosen, left, LNS_SOLVER,
+                                       must=model.group_must, sites_per_move=LNS_SITES_PER_MOVE)
+                elif left > 0:
+                    chosen = perturb_cover(model.coverage, model.group_weight, chosen, left, must=model.group_must)
+            start = model.start(chosen)
+            stats["heuristic_objective"] = model.mip.objective(start)
+    except BaseException:
+        if bound_job is not None:
+            bound_job.cancel()
+        raise
     stats["heuristic_seconds"] = time.perf_counter() - t_h
     lp = lp_future.result() if lp_future is not None else None
     build = time.perf_counter() - t0
@@ -384,13 +409,19 @@ def solve_mclp(
         out = MipOutcome("optimal", start, v, v, 0.0, 0.0, "heuristic")
     elif start is not None and large:
         v = model.mip.objective(start)
-        dual = mclp_dual_smoothed(model.coverage, model.group_weight, model.p, lower=v - model.mip.offset)
-        stats["bound_seconds"] = dual.seconds
-        bound = min(trivial, model.mip.offset + dual.bound)
+        t_b = time.perf_counter()
+        if bound_job is not None:
+            found = bound_job.result()
+        else:
+            found = village_bound(model.coverage, model.group_weight, model.group_must, model.p, chosen, 0.0,
+                                  v - model.mip.offset, REGION_SOLVER)
+        stats["bound"] = found
+        stats["bound_seconds"] = found["seconds"]
+        bound = min(trivial, model.mip.offset + found["bound"])
         gap = relative_gap(v, bound)
         target = float(getattr(solver, "mip_rel_gap", OPTIMAL_GAP))
         status = "optimal" if gap <= OPTIMAL_GAP else "gap_limit" if gap <= target else "time_limit"
-        out = MipOutcome(status, start, v, bound, gap, dual.seconds, "local-search+lagrangian")
+        out = MipOutcome(status, start, v, bound, gap, time.perf_counter() - t_b, "local-search+lagrangian")
     elif start is not None and parts is not None and lp is not None:
         out = _solve_decomposed(model, solver, chosen, parts, lp, stats)
     else:
