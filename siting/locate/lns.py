@@ -31,15 +31,25 @@ from siting.locate.mip import MipModel, MipSolver
 __all__ = ["lns_cover"]
 
 
+def _row_entries(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """Column indices stored in the given rows of a CSR matrix (repeats kept), without slicing it."""
+    starts = matrix.indptr[rows]
+    lengths = matrix.indptr[rows + 1] - starts
+    positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    return matrix.indices[positions]
+
+
 def _ball(C: sp.csr_matrix, CT: sp.csr_matrix, seed_site: int, size: int, rng: np.random.Generator) -> np.ndarray:
     """Sites reached from ``seed_site`` through shared groups, breadth first, cut at ``size``."""
     inside = np.zeros(C.shape[1], dtype=bool)
     inside[seed_site] = True
     frontier = np.array([seed_site])
     while inside.sum() < size and len(frontier):
-        groups = np.unique(CT[frontier].indices)
-        reached = np.unique(C[groups].indices)
-        new = reached[~inside[reached]]
+        groups = np.zeros(C.shape[0], dtype=bool)
+        groups[_row_entries(CT, frontier)] = True
+        reached = np.zeros(C.shape[1], dtype=bool)
+        reached[_row_entries(C, np.flatnonzero(groups))] = True
+        new = np.flatnonzero(reached & ~inside)
         room = size - int(inside.sum())
         if len(new) > room:
             new = rng.choice(new, room, replace=False)

@@ -80,8 +80,9 @@ LARGE_MODEL_NNZ = 1_000_000
 
 #: Swap + neighbourhood-search seconds for such large models when ``heuristic_seconds``
 #: is not given; the bound runs beside the search for as long (its dual part is a
-#: fixed amount of work, ~16–20 s at 60,000 × 10,000; the regions get the rest).
-LARGE_MODEL_SEARCH_SECONDS = 45.0
+#: fixed amount of work, 14–17 s at 60,000 × 10,000; the regions get the rest), and
+#: the whole path takes about 54 s there.
+LARGE_MODEL_SEARCH_SECONDS = 50.0
 
 #: HiGHS options for MIPs seeded with a good plan — the decomposition's components and
 #: the neighbourhood-search moves — on top of ``HIGHS_OPTIONS``. Measured on the
@@ -99,21 +100,27 @@ SEEDED_MIP_OPTIONS = {
     "mip_heuristic_run_root_reduced_cost": False,
 }
 
-#: Solver for each large-neighbourhood move: small MCLPs (100 sites), capped so that one
-#: hard neighbourhood cannot eat the search budget. Measured at 60,000 × 10,000 over 25 s
-#: from the same swap plan: presolve off covers 30,000 people more than presolve on, and
-#: 100 free sites per move beat 60, 80, 150, 200 and 300; over 28 s, the seeded-MIP
-#: options end 0.171–0.177 % below the bound where HiGHS's defaults end 0.191–0.198 %.
-#: One HiGHS thread: these small MIPs gain nothing from a second one (42 s alone: 0.146 %
-#: below the LP bound with one thread, 0.153 % with HiGHS's default of two), and the
-#: bound's process needs that core.
+#: Solver for each large-neighbourhood move: small MCLPs (a few hundred sites), capped so
+#: that one hard neighbourhood cannot eat the search budget. Measured at 60,000 × 10,000:
+#: presolve off covers 30,000 people more than presolve on over 25 s; over 28 s, the
+#: seeded-MIP options end 0.171–0.177 % below the bound where HiGHS's defaults end
+#: 0.191–0.198 %. One HiGHS thread: these small MIPs gain nothing from a second one
+#: (42 s alone: 0.146 % below the LP bound with one thread, 0.153 % with HiGHS's
+#: default of two), and the bound's process needs that core.
 LNS_SOLVER = HighsSolver(time_limit=2.0, threads=1, options={**HIGHS_OPTIONS, **SEEDED_MIP_OPTIONS})
-LNS_SITES_PER_MOVE = 100
+
+#: Free sites per neighbourhood move. Measured at 60,000 × 10,000 (seed 1) with the whole
+#: 50 s path, gap at the end: 80 sites 0.117 %, 100 0.108 %, 130 0.105 %, 160 0.097 %,
+#: 200 0.095 %, 250 0.116 %, 320 0.136 %; on seeds 2 and 3, 160 and 200 sites both end
+#: at 0.07–0.09 %. (With the neighbourhoods built by scanning the whole matrix, 100 was best.)
+LNS_SITES_PER_MOVE = 200
 
 #: Solver for each region of the regional bound: 3 s per region, seeded with the swap
 #: plan. Measured at 60,000 × 10,000 over 35 s: regions of ~120, ~150, ~200 and ~300
 #: sites lowered the bound by 0.020 %, 0.017 %, 0.019 % and 0.014 % of the objective;
-#: 1.5 s per region instead of 3 s, by as much as 3 s. One HiGHS thread: the search has the other core.
+#: 1.5 s per region instead of 3 s, by as much as 3 s. Over the whole 50 s path, regions
+#: of 120, 150 and 200 sites ended at gaps of 0.110 %, 0.108 % and 0.110 %
+#: (``regions.regional_bound``'s default is 150). One HiGHS thread: the search has the other core.
 REGION_SOLVER = HighsSolver(time_limit=3.0, threads=1, options={**HIGHS_OPTIONS, **SEEDED_MIP_OPTIONS})
 
 #: From this many coverage entries (after reduction) a model whose coverage graph splits
@@ -326,7 +333,7 @@ def solve_mclp(
         Time for improving the greedy start (swaps, then iterated local search,
         or large-neighbourhood search on models too large for branch and bound,
         see ``LARGE_MODEL_NNZ``); default grows with the model size, from 0.05 s
-        to 15 s (45 s for the large models, whose bound is computed meanwhile in
+        to 15 s (50 s for the large models, whose bound is computed meanwhile in
         another process); 0 = greedy only.
 
     Returns
