@@ -121,7 +121,9 @@ def test_a_bound_process_that_cannot_run_falls_back_to_this_one(monkeypatch, exe
     assert found["process"] == "same" and found["process_error"]
 
 
-def test_the_bound_process_is_stopped_when_the_search_fails(monkeypatch):
+@pytest.fixture
+def bound_jobs(monkeypatch):
+    """Every bound process the MCLP starts, recorded."""
     jobs = []
     real_start = mclp_module.start_village_bound
 
@@ -129,12 +131,26 @@ def test_the_bound_process_is_stopped_when_the_search_fails(monkeypatch):
         jobs.append(real_start(*args, **kwargs))
         return jobs[-1]
 
+    monkeypatch.setattr(mclp_module, "start_village_bound", recording_start)
+    return jobs
+
+
+def test_the_bound_process_is_stopped_when_the_search_fails(monkeypatch, bound_jobs):
     def failing_search(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(mclp_module, "start_village_bound", recording_start)
     monkeypatch.setattr(mclp_module, "lns_cover", failing_search)
     with pytest.raises(KeyboardInterrupt):
         _large_path(monkeypatch)
-    assert len(jobs) == 1 and jobs[0]._proc is not None
-    assert jobs[0]._proc.poll() is not None  # the child was killed, not left running
+    assert len(bound_jobs) == 1 and bound_jobs[0]._proc is not None
+    assert bound_jobs[0]._proc.poll() is not None  # the child was killed, not left running
+
+
+def test_the_bound_process_is_stopped_when_the_plan_needs_no_bound(monkeypatch, bound_jobs):
+    # two separate clusters and two sites: the plan covers everyone, optimal without any bound
+    C = sp.csr_matrix(np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 1]], dtype=bool))
+    monkeypatch.setattr(mclp_module, "LARGE_MODEL_NNZ", 0)
+    r = solve_mclp(np.array([5.0, 4.0, 3.0, 2.0]), C, 2, heuristic_seconds=1.0, reduce=False)
+    assert r.status == "optimal" and r.objective == 14.0
+    assert len(bound_jobs) == 1 and bound_jobs[0]._proc is not None
+    assert bound_jobs[0]._proc.poll() is not None

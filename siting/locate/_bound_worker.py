@@ -7,8 +7,9 @@ their time in sparse products that hold the GIL, so in two threads each slows
 the other (measured: the dual took 34 s instead of 19 s); in two processes each
 has a core. :func:`start_village_bound` runs ``python -m
 siting.locate._bound_worker IN OUT`` on pickled arrays; if that process cannot
-start or fails, :meth:`BoundJob.result` computes the same bound in this process
-instead, and says so.
+start or fails, :meth:`BoundJob.result` computes the bound in this process
+instead, by the same deadline (so the dual, and regions only if time is left),
+and says so.
 """
 
 from __future__ import annotations
@@ -65,11 +66,12 @@ class BoundJob:
         self._dir = tempfile.TemporaryDirectory(prefix="amayesh-bound-")
         self._out = Path(self._dir.name) / "out.pickle"
         self._proc: subprocess.Popen[bytes] | None = None
+        self._sent_at = time.time()
         self.error: str | None = None
         try:
             inp = Path(self._dir.name) / "in.pickle"
             with open(inp, "wb") as fh:
-                pickle.dump({"args": args, "sent_at": time.time()}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump({"args": args, "sent_at": self._sent_at}, fh, protocol=pickle.HIGHEST_PROTOCOL)
             # the child imports this package from wherever this process found it
             root = str(Path(__file__).resolve().parents[2])
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
@@ -90,8 +92,10 @@ class BoundJob:
                         return {**pickle.load(fh), "process": "separate"}
                 tail = err.decode(errors="replace").strip().splitlines()[-1:] if err else []
                 self.error = f"bound process exited with {self._proc.returncode}" + (f": {tail[0]}" if tail else "")
-            # nothing from the other process: the same bound here, after the search rather than beside it
-            return {**village_bound(**self._args), "process": "same", "process_error": self.error}
+            # nothing from the other process: the bound here, after the search rather than beside it, keeping the
+            # deadline it was given (so the dual, but regions only with time left)
+            left = max(0.0, self._args["seconds"] - (time.time() - self._sent_at))
+            return {**village_bound(**{**self._args, "seconds": left}), "process": "same", "process_error": self.error}
         finally:
             self._dir.cleanup()
 

@@ -418,7 +418,7 @@ def solve_mclp(
         v = model.mip.objective(start)
         t_b = time.perf_counter()
         if bound_job is not None:
-            found = bound_job.result()
+            found, bound_job = bound_job.result(), None
         else:
             found = village_bound(model.coverage, model.group_weight, model.group_must, model.p, chosen, 0.0,
                                   v - model.mip.offset, REGION_SOLVER)
@@ -433,6 +433,8 @@ def solve_mclp(
         out = _solve_decomposed(model, solver, chosen, parts, lp, stats)
     else:
         out = solver.solve(model.mip, start)
+    if bound_job is not None:
+        bound_job.cancel()  # settled without the bound (the start covers everything coverable)
     if out.x is None:
         if out.status == "infeasible":
             raise InfeasibleError("the must-cover settlements cannot all be covered with p new sites",
