@@ -26,17 +26,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from siting.locate._cover_mip import cover_mip, cover_start
+from siting.locate.heuristics import _entries
 from siting.locate.mip import MipModel, MipSolver
 
 __all__ = ["lns_cover"]
-
-
-def _row_entries(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
-    """Column indices stored in the given rows of a CSR matrix (repeats kept), without slicing it."""
-    starts = matrix.indptr[rows]
-    lengths = matrix.indptr[rows + 1] - starts
-    positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-    return matrix.indices[positions]
 
 
 def _ball(C: sp.csr_matrix, CT: sp.csr_matrix, seed_site: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -46,9 +39,9 @@ def _ball(C: sp.csr_matrix, CT: sp.csr_matrix, seed_site: int, size: int, rng: n
     frontier = np.array([seed_site])
     while inside.sum() < size and len(frontier):
         groups = np.zeros(C.shape[0], dtype=bool)
-        groups[_row_entries(CT, frontier)] = True
+        groups[_entries(CT, frontier)[0]] = True
         reached = np.zeros(C.shape[1], dtype=bool)
-        reached[_row_entries(C, np.flatnonzero(groups))] = True
+        reached[_entries(C, np.flatnonzero(groups))[0]] = True
         new = np.flatnonzero(reached & ~inside)
         room = size - int(inside.sum())
         if len(new) > room:
