@@ -186,6 +186,68 @@ def _format_errors(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def validate_scenario(raw: object, source: str) -> Scenario:
+    """A :class:`Scenario` from a mapping read from ``source`` (a file name, or what the planner edited).
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``source`` and every invalid field (``plan.budget_licences: ...``).
+    """
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{source}: a scenario is a YAML mapping of fields")
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(f"{source}: invalid scenario:\n{_format_errors(exc)}") from None
+
+
+def apply_overrides(scenario: Scenario, overrides: dict[str, object], source: str = "overrides") -> Scenario:
+    """``scenario`` with dotted fields replaced (``{"plan.budget_licences": 2500}``), validated again.
+
+    A dotted name must reach an existing field of the scenario model (``plan.budget_licences``,
+    ``weights.values.rural_population``); a mapping field such as ``weights.values`` or
+    ``plan.locks`` may gain new keys. Raises :class:`ScenarioError` naming the field.
+    """
+    raw = scenario.model_dump(mode="json")
+    for dotted, value in overrides.items():
+        parts = str(dotted).split(".")
+        node: object = raw
+        model: type[BaseModel] | None = Scenario
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            if model is not None:
+                if part not in model.model_fields:
+                    raise ScenarioError(f"{source}: '{dotted}' is not a scenario field ('{part}' unknown)")
+                annotation = model.model_fields[part].annotation
+                model = _model_of(annotation)
+            if not isinstance(node, dict):
+                raise ScenarioError(f"{source}: '{dotted}' goes below a value that is not a mapping")
+            if last:
+                node[part] = value
+            else:
+                if node.get(part) is None:
+                    node[part] = {}
+                node = node[part]
+    return validate_scenario(raw, source)
+
+
+def _model_of(annotation: object) -> type[BaseModel] | None:
+    """The pydantic model inside ``X``, ``X | None``; None for plain values and mappings."""
+    import typing
+
+    candidates = typing.get_args(annotation) or (annotation,)
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def scenario_yaml(scenario: Scenario) -> str:
+    """The YAML text of a scenario (every field, Persian kept readable), as a run folder stores it."""
+    return yaml.safe_dump(scenario.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+
+
 def load_scenario(path: str | Path | None = None) -> tuple[Scenario, Path]:
     """Read and validate a scenario file (the default scenario when ``path`` is None)."""
     path = Path(path) if path is not None else DEFAULT_SCENARIO
@@ -195,9 +257,4 @@ def load_scenario(path: str | Path | None = None) -> tuple[Scenario, Path]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{path}: a scenario is a YAML mapping of fields")
-    try:
-        return Scenario.model_validate(raw), path
-    except ValidationError as exc:
-        raise ScenarioError(f"{path}: invalid scenario:\n{_format_errors(exc)}") from None
+    return validate_scenario(raw, str(path)), path

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from optimizer import GROUP_TITLES
-from siting.cli.plan import ALLOCATION_COLUMNS, APPLICATION_COLUMNS
+from siting.pipeline import ALLOCATION_COLUMNS, APPLICATION_COLUMNS
 from siting.errors import InfeasibleError, ScenarioError
 from siting.planning import make_plan
 from siting.scenario import DEFAULT_SCENARIO, Scenario

@@ -8,16 +8,6 @@ import click
 
 from siting.cli.options import reports_errors, scenario_run_options
 
-ALLOCATION_COLUMNS = [
-    "unit_code", "name_fa", "name_en", "province_code", "score", "rank", "tier", "existing_offices", "target_offices", "gap",
-    "cap", "moratorium", "moratorium_urban", "moratorium_rural", "new_licences", "new_urban", "new_rural", "applications",
-    "applications_fitting", "applications_speculative", "population_per_office_after", "pop_total", "pop_urban", "pop_rural",
-]
-APPLICATION_COLUMNS = [
-    "application_id", "applicant_hash", "unit_code", "plan_unit", "setting", "application_date", "veteran", "education",
-    "resident_unit_code", "decision", "speculative", "reason", "queue_position",
-]
-
 
 @click.command()
 @scenario_run_options
@@ -37,14 +27,9 @@ def plan(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
     first-come-first-served issuance, data and scenario hashes, versions). An infeasible
     scenario is explained (which constraints conflict, by how much) and nothing is written.
     """
-    import shutil
-
-    from siting.dates import to_jalali
-    from siting.outputs import check_destination, output_folder, write_json
-    from siting.pipeline import prepare_dataset, provenance, write_scores
-    from siting.planning import make_plan
+    from siting.outputs import check_destination, output_folder
+    from siting.pipeline import prepare_dataset, run_plan, write_plan
     from siting.scenario import load_scenario
-    from siting.scoring import score_units
 
     check_destination(out, replace)
     scenario, path = load_scenario(scenario_path)
@@ -52,53 +37,10 @@ def plan(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
     if overrides:
         scenario = scenario.model_copy(update={"plan": scenario.plan.model_copy(update=overrides)})
     dataset = prepare_dataset(scenario, data, int(vintage))
-    scored = score_units(dataset, scenario)
-    made = make_plan(dataset, scenario, scored)
-    result = made.result
-    placed = None
-    if scenario.site.place_after_plan and len(dataset.settlements):
-        from siting.placement import place_allocation
-
-        placed = place_allocation(dataset, made.allocation, scored.level, scenario.site)
-    applications = made.applications.copy()
-    applications["application_date"] = applications["application_date"].map(to_jalali)
-    summary = {
-        "status": result.status,
-        "objective": result.objective,
-        "bound": result.best_bound,
-        "gap": result.gap,
-        "solver": f"{result.solver} {result.solver_version}",
-        "build_seconds": round(result.build_seconds, 4),
-        "solve_seconds": round(result.solve_seconds, 4),
-        "level": scored.level,
-        "units": len(made.allocation),
-        "licences_allocated": int(made.allocation["new_licences"].sum()),
-        "licences_urban": int(made.allocation["new_urban"].sum()),
-        "licences_rural": int(made.allocation["new_rural"].sum()),
-        "need_covered_share": made.headline["plan"]["need_covered_share"],
-        "speculative_share": made.headline["applications_speculative"] / max(made.headline["applications"], 1),
-        "moratorium_units": int(made.allocation["moratorium"].sum()),
-        "counterfactual": {"plan": made.headline["plan"], "fcfs": made.headline["fcfs"],
-                           "explanation": "fcfs: the same number of licences issued to the earliest applications, "
-                                          "wherever they were (before the plan)"},
-        "applications": {k: made.headline[k] for k in ("applications", "applications_speculative", "applications_granted", "licences_without_applicant")},
-        "reference_date": made.headline["reference_date"],
-        "notes": made.headline["notes"],
-        "sites": placed.summary if placed is not None else None,
-        **provenance(dataset, scenario, path),
-    }
+    run = run_plan(dataset, scenario, path)
     with output_folder(out, replace=replace) as staging:
-        made.allocation[ALLOCATION_COLUMNS].to_csv(staging / "allocation.csv", index=False)
-        applications[APPLICATION_COLUMNS].to_csv(staging / "applications.csv", index=False)
-        made.moratorium.to_csv(staging / "moratorium.csv", index=False)
-        made.audit.to_csv(staging / "register_audit.csv", index=False)
-        write_scores(scored, staging)
-        _write_layers(dataset, scored.level, staging / "layers.gpkg")
-        if placed is not None:
-            placed.sites.to_csv(staging / "sites.csv", index=False)
-            placed.coverage.to_csv(staging / "coverage.csv", index=False)
-        shutil.copyfile(path, staging / "scenario.yaml")
-        write_json(staging / "summary.json", summary)
+        write_plan(run, staging)
+    made, result, placed, summary, scored = run.plan, run.plan.result, run.placed, run.summary, run.scored
     cf = summary["counterfactual"]
     click.echo(f"Plan ({result.status}, objective {result.objective:.3f}, gap {result.gap if result.gap is not None else 'n/a'}; "
                f"build {result.build_seconds:.2f} s, solve {result.solve_seconds:.2f} s) → {out}")
@@ -118,22 +60,3 @@ def plan(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
     if dataset.metadata.get("source") == "embedded":
         click.echo("  Populations are GeoNames figures of mixed years (embedded default), not the census; rural population missing.")
 
-
-def _write_layers(dataset, level: str, path: Path) -> None:
-    """The geometries maps need, so exports never reload the data."""
-    import geopandas as gpd
-
-    units = dataset.level(level)
-    geometry = units.geometry if units.geometry.notna().all() else gpd.points_from_xy(units["lon"], units["lat"])
-    gpd.GeoDataFrame(units[["unit_code", "name_fa", "name_en", "province_code"]], geometry=geometry, crs=4326).to_file(path, layer="units")
-    provinces = dataset.level("province")
-    geometry = provinces.geometry if provinces.geometry.notna().all() else gpd.points_from_xy(provinces["lon"], provinces["lat"])
-    gpd.GeoDataFrame(provinces[["unit_code", "name_fa", "name_en"]], geometry=geometry, crs=4326).to_file(path, layer="provinces")
-    for name, frame, columns in (("offices", dataset.offices, ["licence_id", "unit_code", "setting", "status"]),
-                                 ("applications", dataset.applications, ["application_id", "unit_code", "setting"]),
-                                 ("industrial_parks", dataset.parks, ["park_id", "name_fa", "unit_code"])):
-        if frame is None:
-            continue
-        located = frame.dropna(subset=["lon", "lat"])
-        if len(located):
-            gpd.GeoDataFrame(located[columns], geometry=gpd.points_from_xy(located["lon"], located["lat"]), crs=4326).to_file(path, layer=name)
