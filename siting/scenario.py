@@ -109,7 +109,7 @@ class Lock(_Strict):
 class PlanSettings(_Strict):
     level: Literal["auto", "county", "province"] = "auto"
     budget_licences: int | None = Field(2000, ge=0)
-    budget_mode: Literal["exact", "at_most"] = "exact"
+    budget_mode: Literal["exact", "at_most"] = "at_most"
     loan_budget_rials: float | None = Field(None, ge=0)
     cost_urban_rials: float = Field(200e6, gt=0)
     cost_rural_rials: float = Field(200e6, gt=0)
