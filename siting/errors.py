@@ -24,6 +24,7 @@ class Problem:
     row: int | None = None
     column: str | None = None
     severity: str = "error"  # "error" stops loading; "warning" is reported only
+    rows: int = 1  # how many rows this finding stands for (a summary of the rest of a long list stands for many)
 
     def __str__(self) -> str:
         where = [self.file]
@@ -32,6 +33,11 @@ class Problem:
         if self.column is not None:
             where.append(f"column '{self.column}'")
         return f"{self.severity.upper()}: {', '.join(where)}: {self.message}"
+
+
+def error_rows(problems: Iterable[Problem]) -> int:
+    """How many rows the errors among ``problems`` stand for (summaries count every row they summarise)."""
+    return sum(p.rows for p in problems if p.severity == "error")
 
 
 class AmayeshError(Exception):
@@ -44,7 +50,7 @@ class DataError(AmayeshError):
     def __init__(self, problems: Iterable[Problem]):
         self.problems = [p for p in problems]
         errors = [p for p in self.problems if p.severity == "error"]
-        head = f"{len(errors)} problem(s) in the input data"
+        head = f"{error_rows(self.problems):,} problem(s) in the input data"
         super().__init__(head + ":\n" + "\n".join(str(p) for p in errors))
 
 

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from optimizer import AllocationInputs, AllocationResult, AllocationSettings, GapShareFloor, plan_allocation
-from optimizer.formulation import area_table
+from optimizer.binding import area_licences, unspent_explanation
+from optimizer.formulation import area_table, formulate
 from siting.data.dataset import Dataset
 from siting.errors import ScenarioError
 from siting.indicators import ancestor_codes
@@ -200,9 +201,9 @@ def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan
 
     licences = int(allocation["new_licences"].sum())
     if plan.budget_licences is not None and licences < plan.budget_licences:
-        notes.append(f"{plan.budget_licences - licences:,} of the {plan.budget_licences:,} licences left unspent: every other unit "
-                     "is at its saturation cap or minimum catchment or blocked by a province ceiling or the loan budget, "
-                     "and licences there would only feed speculation")
+        formulation = formulate(inputs, settings)
+        notes.append(unspent_explanation(formulation, area_licences(formulation, result), plan.budget_licences)
+                     + "; licences beyond these limits would only feed speculation")
     plan_speculative = int(screened.loc[screened["decision"] == "granted", "speculative"].sum())
     fcfs = first_come_first_served(screened, licences)
     plan_independent = [f"flag_{name}" for name in SPECULATIVE_REASONS if name != "zero_allocation"]

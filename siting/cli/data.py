@@ -55,8 +55,14 @@ def check(path: str | None, vintage: str, as_json: bool) -> None:
     for parent, child in zip(levels, levels[1:]):
         relation = "holds at least the sum of" if child in partial else "equals the sum of"
         click.echo(f"Checked: every {parent} {relation} its {child} units; every {child} joins its {parent}.")
-    click.echo("Checked: codes unique and textual; populations whole, non-negative and adding up; geometries valid; "
-               "CRS EPSG:4326; every settlement and register row joins a unit.")
+    click.echo("Checked: codes unique and textual; populations whole, non-negative, adding up and plausible; "
+               "geometries valid polygons; CRS EPSG:4326, every feature inside Iran; every settlement and register row joins a unit.")
+    if dataset.metadata.get("files_read"):
+        read = dataset.metadata["files_read"]
+        tables = [name for name in read if name.endswith("_population.csv")]
+        click.echo(f"Read: {', '.join(read)} (other files in the folder are not used).")
+        if tables:
+            click.echo(f"Checked: {', '.join(tables)} agree(s) with the layers, unit by unit.")
     click.echo("Valid." if not dataset.warnings else f"Valid, with {len(dataset.warnings)} warning(s).")
 
 

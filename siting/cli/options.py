@@ -9,7 +9,7 @@ from typing import Callable
 
 import click
 
-from siting.errors import AmayeshError, DataError
+from siting.errors import AmayeshError, DataError, error_rows
 
 data_option = click.option(
     "--data",
@@ -76,8 +76,7 @@ def reports_errors(command: Callable) -> Callable:
         except DataError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
-            errors = sum(p.severity == "error" for p in exc.problems)
-            click.echo(f"amayesh: {errors} problem(s) in the input data; nothing was written.", err=True)
+            click.echo(f"amayesh: {error_rows(exc.problems):,} problem(s) in the input data; nothing was written.", err=True)
             sys.exit(2)
         except AmayeshError as exc:
             click.echo(f"amayesh: {exc}", err=True)

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
+import shapely
 from pyproj.exceptions import CRSError
 
 from siting.errors import DataError, Problem
@@ -79,17 +81,22 @@ def read_table(path: Path, expected_columns: Sequence[str] = ()) -> Table:
     path = Path(path)
     if not path.exists():
         raise DataError([Problem(str(path), "file not found")])
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise DataError([Problem(path.name, f"unsupported file type '{path.suffix}'")])
+    if path.is_file() and path.stat().st_size == 0:
+        raise DataError([Problem(path.name, "is empty (0 bytes): expected a header row and data rows"
+                                 + (f" with columns {', '.join(expected_columns)}" if expected_columns else ""))])
     if path.suffix.lower() == ".csv":
         try:
             frame = pd.read_csv(
                 path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
             )
+        except pd.errors.EmptyDataError:
+            raise DataError([Problem(path.name, "holds no header row (only blank lines)")]) from None
         except (UnicodeDecodeError, pd.errors.ParserError) as exc:
             raise DataError([Problem(path.name, f"cannot be read as UTF-8 CSV: {exc}")]) from None
         frame.columns = [str(c).strip() for c in frame.columns]
         return Table(frame, path, row_offset=2)
-    if path.suffix.lower() not in GIS_SUFFIXES:
-        raise DataError([Problem(path.name, f"unsupported file type '{path.suffix}'")])
     table = _read_layer(path)
     if path.suffix.lower() == ".shp":
         truncated = {column[:10]: column for column in expected_columns if len(column) > 10}
@@ -124,16 +131,19 @@ def _read_layer(path: Path) -> Table:
             Problem(path.name, f"reprojected from {frame.crs.to_string()} to EPSG:4326", severity="warning")
         )
         frame = frame.to_crs(WGS84)
-    if len(frame) and not _inside_iran(frame):
+    outside = _outside_iran(frame)
+    if outside.all() and len(frame):
         raise DataError(
             [
                 Problem(
                     path.name,
-                    f"coordinates fall outside Iran under the declared CRS {source_crs}: "
+                    f"coordinates fall outside Iran under the declared CRS {source_crs} for every feature: "
                     "the CRS is wrong or garbled (expected EPSG:4326 longitude/latitude)",
                 )
             ]
         )
+    if outside.any():
+        problems += _features_outside(Table(frame, path, row_offset=1), outside)
     frame = frame.set_crs(WGS84, allow_override=True)
     for column in frame.columns:
         if column != frame.geometry.name and pd.api.types.is_string_dtype(frame[column]):
@@ -159,11 +169,30 @@ def _is_crs84(crs: pyproj.CRS) -> bool:
     return crs.to_string() in ("OGC:CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84")
 
 
-def _inside_iran(frame: gpd.GeoDataFrame) -> bool:
-    valid = frame.geometry[~frame.geometry.is_empty & frame.geometry.notna()]
-    if valid.empty:
-        return True
-    minx, miny, maxx, maxy = valid.total_bounds
+def _outside_iran(frame: gpd.GeoDataFrame) -> pd.Series:
+    """Features with a part outside Iran's extent (missing and empty geometries are not flagged here)."""
+    bounds = shapely.bounds(frame.geometry.to_numpy())  # NaN for missing or empty geometries
     west, south, east, north = IRAN_BOUNDS
-    return minx >= west and miny >= south and maxx <= east and maxy <= north
+    with np.errstate(invalid="ignore"):
+        outside = (bounds[:, 0] < west) | (bounds[:, 1] < south) | (bounds[:, 2] > east) | (bounds[:, 3] > north)
+    return pd.Series(outside, index=frame.index)
 
+
+# Columns that name a feature to a planner, in the order they are looked for.
+_NAMING_COLUMNS = ("unit_code", "county_code", "province_code", "code", "licence_id", "application_id", "park_id",
+                   "settlement_id", "id", "name_fa", "name_en", "name")
+
+
+def _features_outside(table: Table, outside: pd.Series) -> list[Problem]:
+    """Name the features outside Iran, with their code, when the rest of the layer is inside."""
+    frame = table.frame
+    centre = frame.geometry.representative_point()
+    where = "lon " + centre.x.round(3).astype(str) + ", lat " + centre.y.round(3).astype(str)
+    column = next((c for c in _NAMING_COLUMNS if c in frame.columns), None)
+    if column is not None:
+        where = f"{column} " + frame[column].astype(str) + " at " + where
+    from siting.data.checks import _rows  # checks imports this module
+
+    return _rows(table, outside.to_numpy(), "geometry",
+                 "feature lies outside Iran while the rest of the layer is inside (a wrong coordinate, not a wrong CRS)",
+                 where)

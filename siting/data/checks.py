@@ -20,14 +20,26 @@ from siting.text import normalize_code
 MAX_ROWS_REPORTED = 20
 
 
-def _rows(table: Table, mask: np.ndarray | pd.Series, column: str | None, message: str) -> list[Problem]:
+def _rows(table: Table, mask: np.ndarray | pd.Series, column: str | None, message: str,
+          values: pd.Series | None = None) -> list[Problem]:
+    """One problem per flagged row, the first :data:`MAX_ROWS_REPORTED` by name, the rest summarised.
+
+    With ``values`` (e.g. the rows' codes) each message quotes its row's value and the
+    summary lists the distinct values of the rows it stands for.
+    """
     positions = np.flatnonzero(np.asarray(mask, dtype=bool))
     column = table.label(column)
-    problems = [Problem(table.name, message, table.row(p), column) for p in positions[:MAX_ROWS_REPORTED]]
-    if len(positions) > MAX_ROWS_REPORTED:
-        problems.append(
-            Problem(table.name, f"... and {len(positions) - MAX_ROWS_REPORTED} more rows like this", None, column)
-        )
+    shown = [np.asarray(values)[p] for p in positions] if values is not None else None
+    problems = [Problem(table.name, message if shown is None else f"{message} ({shown[i]!s})", table.row(p), column)
+                for i, p in enumerate(positions[:MAX_ROWS_REPORTED])]
+    rest = len(positions) - MAX_ROWS_REPORTED
+    if rest > 0:
+        text = f"... and {rest:,} more rows like this"
+        if shown is not None:
+            distinct = list(dict.fromkeys(str(v) for v in shown[MAX_ROWS_REPORTED:]))
+            listed = ", ".join(distinct[:10]) + (", …" if len(distinct) > 10 else "")
+            text += f", with {len(distinct):,} distinct value(s): {listed}"
+        problems.append(Problem(table.name, text, None, column, rows=rest))
     return problems
 
 
@@ -130,19 +142,25 @@ def parents_exist(table: Table, parent_codes: pd.Series, known: Iterable[str], c
     return _rows(table, ~parent_codes.isin(known_set) & parent_codes.notna(), column, f"{what} code is not a known {what}")
 
 
-def geometries(table: Table, max_area_change: float = 0.01) -> tuple[pd.Series, list[Problem]]:
-    """Repair invalid polygons where that is safe, refuse them otherwise.
+def geometries(table: Table, max_area_change: float = 0.01, codes: pd.Series | None = None) -> tuple[pd.Series, list[Problem]]:
+    """Refuse non-polygons; repair invalid polygons where that is safe, refuse them otherwise.
 
-    ``make_valid`` is safe when the repaired polygon keeps its area within
-    ``max_area_change`` (a self-touching ring, a duplicated vertex); a bow-tie
-    that loses half its area is refused.
+    Units are areas: a Point, a line or a collection is refused (``codes``, when
+    given, are quoted with each row). ``make_valid`` is safe when the repaired
+    polygon keeps its area within ``max_area_change`` (a self-touching ring, a
+    duplicated vertex); a bow-tie that loses half its area is refused.
     """
     frame = table.frame
     geometry = frame.geometry
     problems: list[Problem] = []
     missing = geometry.isna() | geometry.is_empty
-    problems += _rows(table, missing, "geometry", "geometry is missing or empty")
-    invalid = ~missing & ~geometry.is_valid
+    problems += _rows(table, missing, "geometry", "geometry is missing or empty", codes)
+    kind = geometry.geom_type
+    not_polygon = ~missing & ~kind.isin(["Polygon", "MultiPolygon"])
+    if not_polygon.any():
+        labels = "found " + kind.astype(str) + (", code " + codes.astype(str) if codes is not None else "")
+        problems += _rows(table, not_polygon, "geometry", "a unit must be a Polygon or MultiPolygon", labels)
+    invalid = ~missing & ~not_polygon & ~geometry.is_valid
     if invalid.any():
         # make_valid may return a collection with stray lines or points: keep the polygonal part.
         repaired = shapely.make_valid(geometry[invalid].to_numpy())

@@ -59,7 +59,7 @@ def to_1400(dataset: Dataset) -> Dataset:
     new["seat_lon"], new["seat_lat"] = new["lon"], new["lat"]
     new["is_estimate"] = True
     units = pd.concat([dataset.units[dataset.units["level"] != "county"], new[UNIT_COLUMNS]], ignore_index=True)
-    metadata = {**dataset.metadata, "vintage": 1400,
+    metadata = {**dataset.metadata, "vintage": 1400, "files_read": [*dataset.metadata.get("files_read", []), COUNTIES_1400],
                 "note": dataset.metadata.get("note", "") + "; 1400 counties: 1395 figures apportioned by area (estimates)"}
     moved = replace(dataset, units=gpd.GeoDataFrame(units, geometry="geometry", crs=4326), metadata=metadata)
     settlements, _ = locate_rows(dataset.settlements.assign(unit_code=None), moved)

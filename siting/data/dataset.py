@@ -213,6 +213,7 @@ def _official(folder: Path) -> Dataset:
         "note": OFFICIAL_NOTE,
         "plan_level": "county",
         "vintage": 1395,
+        "files_read": parts["files_read"],
     }
     return Dataset(
         units=gpd.GeoDataFrame(units, geometry="geometry", crs=4326),

@@ -5,6 +5,13 @@ Files (see that folder's README): ``iran_counties.geojson`` (required),
 ``iran_cities_post.csv``, ``iran_province_indicators_sci.csv``,
 ``iran_counties_1400.geojson``. Each is renamed to the data contract and goes
 through the same checks as a planner's files.
+
+``iran_county_population.csv`` and ``iran_province_population.csv`` repeat the
+layers' attributes without geometry. The layers are what is planned on; the
+tables, when present, must agree with them code by code (same units, same
+census figures, same province), or the folder is refused: a truncated,
+duplicated or edited copy beside the layer means the folder is not what it
+claims to be.
 """
 
 from __future__ import annotations
@@ -28,6 +35,10 @@ CITIES = "iran_cities.csv"
 POST = "iran_cities_post.csv"
 SCI = "iran_province_indicators_sci.csv"
 COUNTIES_1400 = "iran_counties_1400.geojson"
+COUNTY_TABLE = "iran_county_population.csv"
+PROVINCE_TABLE = "iran_province_population.csv"
+# The figures the attribute tables repeat from the layers: a copy that disagrees is refused.
+CROSS_CHECKED = ("pop_total", "pop_urban", "pop_rural", "pop_nonsettled")
 
 _CENSUS = {
     "pop_1395_total": "pop_total",
@@ -64,6 +75,9 @@ def load_official(folder: Path) -> dict:
         problems += found
         tables["province"] = provinces_table
         parts["provinces"] = provinces
+    for name, level, units in ((COUNTY_TABLE, "county", counties), (PROVINCE_TABLE, "province", parts.get("provinces"))):
+        if (folder / name).exists() and units is not None and len(units):
+            problems += _agrees_with_layer(read_table(folder / name), level, units)
     if (folder / LABOUR).exists():
         tables["labour"] = read_table(folder / LABOUR)
         parts["labour"], found = _labour(tables["labour"])
@@ -79,7 +93,50 @@ def load_official(folder: Path) -> dict:
         parts["sci_indicators"], found = _sci(read_table(folder / SCI))
         problems += found
     parts["problems"] = problems
+    known = (COUNTIES, PROVINCES, COUNTY_TABLE, PROVINCE_TABLE, LABOUR, CITIES, POST, SCI)
+    parts["files_read"] = [name for name in known if (folder / name).exists()]
     return parts
+
+
+def _agrees_with_layer(table: Table, level: str, units: pd.DataFrame) -> list[Problem]:
+    """Problems where an attribute table disagrees with its layer (``units`` as parsed from the layer)."""
+    code = f"{level}_code"
+    required = [code, *(f"pop_1395_{c.removeprefix('pop_')}" for c in CROSS_CHECKED)] + (["province_code"] if level == "county" else [])
+    problems = checks.required_columns(table, required)
+    if problems:
+        return problems
+    if len(table.frame) == 0:
+        return [Problem(table.name, f"holds no rows, but the layer has {len(units)} {level} units")]
+    codes, problems = checks.codes(table, code)
+    layer = units.set_index("unit_code")
+    problems += checks._rows(table, codes.notna() & ~codes.isin(layer.index), code, f"{level} is not in the layer", codes)
+    missing = sorted(set(layer.index) - set(codes.dropna()))
+    if missing:
+        listed = ", ".join(missing[:10]) + (", …" if len(missing) > 10 else "")
+        problems.append(Problem(table.name, f"{len(missing)} {level} unit(s) of the layer are missing from this table: {listed}",
+                                column=code, rows=len(missing)))
+    known = codes.isin(layer.index).to_numpy()
+    matched = layer.reindex(codes.where(known))
+    pairs = [(c, f"pop_1395_{c.removeprefix('pop_')}") for c in CROSS_CHECKED]
+    if level == "county":
+        pairs.append(("parent_code", "province_code"))
+    for ours, theirs in pairs:
+        if ours == "parent_code":
+            values = table.frame[theirs].map(lambda v: v.strip() if isinstance(v, str) else v)
+            differs = known & (values.to_numpy() != matched[ours].to_numpy())
+        else:
+            values, found = checks.numbers(table, theirs, integer=True)
+            problems += found
+            differs = known & (np.abs(values.to_numpy() - matched[ours].to_numpy(dtype=float)) > 0.5)
+        shown = [f"{code}: here {_plain(here)}, layer {_plain(there)}"
+                 for code, here, there in zip(codes.astype(str), values, matched[ours].to_numpy())]
+        problems += checks._rows(table, differs, theirs, "disagrees with the layer", pd.Series(shown))
+    return problems
+
+
+def _plain(value: object) -> str:
+    """A figure as a planner wrote it: 60214, not 60214.0."""
+    return f"{value:,.0f}" if isinstance(value, (int, float, np.number)) and not pd.isna(value) else str(value)
 
 
 def _labour(table: Table) -> tuple[pd.DataFrame, list[Problem]]:

@@ -198,7 +198,7 @@ def parse_parks(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
 
 def unknown_units(table: Table, codes: pd.Series, known: set[str], column: str = "unit_code") -> list[Problem]:
     """Rows naming a unit code that the geography does not have."""
-    return checks._rows(table, codes.notna() & ~codes.isin(known), column, "unit code is not in the geography")
+    return checks._rows(table, codes.notna() & ~codes.isin(known), column, "unit code is not in the geography", codes)
 
 
 def day_ordinals(dates: pd.Series) -> np.ndarray:

@@ -40,6 +40,11 @@ UNIT_COLUMNS = [
 ]
 POPULATION_COLUMNS = ["pop_total", "pop_urban", "pop_rural", "pop_nonsettled"]
 REQUIRED = ["unit_code", "name_fa", "pop_total", "pop_urban", "pop_rural"]
+# Plausibility bounds, so that a typo (an extra run of zeros) is refused rather than planned on.
+# Iran's 1395 census counted 79,926,270 people; no projection for the coming decades reaches 100 million.
+COUNTRY_POPULATION_CEILING = 100_000_000
+# The densest county, Tehran, holds about 11,000 residents per km² (1395); ten times Manhattan's is not a county.
+DENSITY_CEILING_PER_KM2 = 250_000
 # Equal-area projection centred on Iran: the one the shared data's areas use.
 IRAN_EQUAL_AREA = "+proj=aea +lat_1=27 +lat_2=37 +lat_0=32 +lon_0=54 +datum=WGS84 +units=m +no_defs"
 
@@ -63,6 +68,8 @@ def parse_units(table: Table, level: str, official_codes: bool = False) -> tuple
     if not has_geometry:
         required += ["lon", "lat"]
     problems = checks.required_columns(table, required)
+    if not problems and len(frame) == 0:
+        problems.append(Problem(table.name, f"holds no {level} units: the file has a header but no rows"))
     if problems:
         return gpd.GeoDataFrame(), problems
     out = pd.DataFrame(index=frame.index)
@@ -91,6 +98,7 @@ def parse_units(table: Table, level: str, official_codes: bool = False) -> tuple
         table, out["pop_total"], [out["pop_urban"], out["pop_rural"], out["pop_nonsettled"]],
         "pop_total", ["pop_urban", "pop_rural", "pop_nonsettled"],
     )
+    problems += _implausible_population(table, out)
     if "pop_1390" in frame:
         out["pop_1390"], found = checks.numbers(table, "pop_1390", required=False)
         problems += found
@@ -98,7 +106,7 @@ def parse_units(table: Table, level: str, official_codes: bool = False) -> tuple
         out["pop_1390"] = np.nan
     out["is_estimate"] = False
     if has_geometry:
-        geometry, found = checks.geometries(table)
+        geometry, found = checks.geometries(table, codes=out["unit_code"])
         problems += found
         geo = gpd.GeoDataFrame(out, geometry=geometry.values, crs=4326)
         points = geo.geometry.representative_point()
@@ -118,20 +126,49 @@ def parse_units(table: Table, level: str, official_codes: bool = False) -> tuple
         else:
             out["area_km2"] = np.nan
         geo = gpd.GeoDataFrame(out, geometry=[None] * len(out), crs=4326)
+    problems += _implausible_density(table, geo)
     geo["province_code"] = geo["unit_code"] if level == "province" else None
     # The seat (administrative centre) defaults to the representative point until a seat list says otherwise.
     geo["seat_lon"], geo["seat_lat"] = geo["lon"], geo["lat"]
     return geo[UNIT_COLUMNS], problems
 
 
+def _implausible_population(table: Table, units: pd.DataFrame) -> list[Problem]:
+    ceiling = COUNTRY_POPULATION_CEILING
+    problems = checks._rows(table, units["pop_total"] > ceiling, "pop_total",
+                            f"population exceeds {ceiling:,}, more than all of Iran (1395 census: 79,926,270)",
+                            "code " + units["unit_code"].astype(str) + ": " + units["pop_total"].map("{:,.0f}".format))
+    total = units["pop_total"].sum()
+    if not problems and total > ceiling:
+        problems.append(Problem(table.name, f"the units' populations sum to {total:,.0f}, more than all of Iran "
+                                            f"(at most {ceiling:,}): is a unit counted twice, or a figure in the wrong unit?",
+                                column=table.label("pop_total")))
+    return problems
+
+
+def _implausible_density(table: Table, units: pd.DataFrame) -> list[Problem]:
+    density = units["pop_total"] / units["area_km2"].where(units["area_km2"] > 0)
+    return checks._rows(table, density > DENSITY_CEILING_PER_KM2, "pop_total",
+                        f"more than {DENSITY_CEILING_PER_KM2:,} residents per km² is not plausible for a unit",
+                        "code " + units["unit_code"].astype(str) + ": " + density.map("{:,.0f} per km²".format))
+
+
 def assign_province_codes(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Fill ``province_code`` down the hierarchy, one level at a time."""
+    """Fill ``province_code`` down the hierarchy, one level at a time.
+
+    Without a province level (a planner's counties-only layer) the level below
+    provinces names its province in ``parent_code`` (the data contract), so the
+    province ceilings and floors still apply province by province.
+    """
     units = units.copy()
     is_province = units["level"] == "province"
     units.loc[is_province, "province_code"] = units.loc[is_province, "unit_code"]
     for level in LEVELS[1:]:
-        province_of = units.dropna(subset=["province_code"]).set_index("unit_code")["province_code"]
         at_level = units["level"] == level
+        if parent_level(level) == "province" and not is_province.any():
+            units.loc[at_level, "province_code"] = units.loc[at_level, "parent_code"]
+            continue
+        province_of = units.dropna(subset=["province_code"]).set_index("unit_code")["province_code"]
         units.loc[at_level, "province_code"] = units.loc[at_level, "parent_code"].map(province_of)
     return units
 
