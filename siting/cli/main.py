@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from siting import __version__
+from siting.cli.dashboard import dashboard
 from siting.cli.data import data
 from siting.cli.export import export
 from siting.cli.plan import plan
@@ -26,3 +27,4 @@ cli.add_command(score)
 cli.add_command(plan)
 cli.add_command(site)
 cli.add_command(export)
+cli.add_command(dashboard)

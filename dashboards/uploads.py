@@ -1,0 +1,154 @@
+"""A planner's uploaded files → a data-contract folder → a validated dataset, or the named problems.
+
+Uploads are checked on the server by content, never by extension alone: each file must be a
+GeoPackage (SQLite header), GeoParquet (``PAR1``), FlatGeobuf (``fgb`` magic), GeoJSON (a JSON
+FeatureCollection) or UTF-8 CSV. Files are size-limited, parsed as data only by the readers of
+:mod:`siting.data` (no pickle, no eval), and written under a folder the dashboard names itself
+(``uploads/<random id>/<layer>.<format>``): an uploaded file name is never used as a path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from siting.errors import AmayeshError, DataError, Problem
+
+LAYERS = ("provinces", "counties", "settlements", "offices", "applications", "industrial_parks")
+GEOGRAPHY = ("provinces", "counties")
+DEFAULT_MAX_MB = 100.0
+
+
+def max_upload_bytes() -> int:
+    """The per-file limit: ``AMAYESH_DASHBOARD_MAX_UPLOAD_MB`` megabytes (100 by default)."""
+    try:
+        megabytes = float(os.environ.get("AMAYESH_DASHBOARD_MAX_UPLOAD_MB", DEFAULT_MAX_MB))
+    except ValueError:
+        megabytes = DEFAULT_MAX_MB
+    return int(megabytes * 1024 * 1024)
+
+
+def sniff(content: bytes) -> str | None:
+    """The format of ``content`` from its bytes: ``gpkg``, ``parquet``, ``fgb``, ``geojson``, ``csv`` or None."""
+    if content.startswith(b"SQLite format 3\x00"):
+        return "gpkg"
+    if content[:4] == b"PAR1" and content[-4:] == b"PAR1":
+        return "parquet"
+    if content[:3] == b"fgb" and len(content) > 8:
+        return "fgb"
+    head = content.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"{"):
+        try:
+            parsed = json.loads(content.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if isinstance(parsed, dict) and parsed.get("type") in ("FeatureCollection", "Feature"):
+            return "geojson"
+        return None
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    if "\x00" in text:
+        return None
+    first = text.split("\n", 1)[0]
+    return "csv" if "," in first else None
+
+
+SUFFIX_FORMAT = {".gpkg": "gpkg", ".parquet": "parquet", ".fgb": "fgb", ".geojson": "geojson", ".json": "geojson", ".csv": "csv"}
+FORMAT_SUFFIX = {"gpkg": ".gpkg", "parquet": ".parquet", "fgb": ".fgb", "geojson": ".geojson", "csv": ".csv"}
+
+
+def guess_layer(filename: str) -> str | None:
+    """The contract layer a file's name suggests (``counties.gpkg`` → ``counties``), or None."""
+    stem = Path(str(filename)).name.split(".")[0].lower()
+    return stem if stem in LAYERS else None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file: the name the browser gave (shown, never used as a path), its layer and bytes."""
+
+    filename: str
+    layer: str
+    content: bytes
+
+
+def check_uploads(uploads: list[Upload]) -> tuple[list[Problem], dict[str, tuple[str, bytes]]]:
+    """Check sizes, layers and content; the problems and, per layer, ``(format, bytes)``."""
+    problems: list[Problem] = []
+    accepted: dict[str, tuple[str, bytes]] = {}
+    limit = max_upload_bytes()
+    if not uploads:
+        return [Problem("(upload)", "no file was uploaded")], accepted
+    for upload in uploads:
+        name = upload.filename
+        if upload.layer not in LAYERS:
+            problems.append(Problem(name, f"choose the layer this file holds (one of {', '.join(LAYERS)})"))
+            continue
+        if len(upload.content) > limit:
+            problems.append(Problem(name, f"is {len(upload.content) / 2**20:.1f} MB, above the upload limit of {limit / 2**20:.0f} MB"))
+            continue
+        if not upload.content:
+            problems.append(Problem(name, "is empty (0 bytes)"))
+            continue
+        fmt = sniff(upload.content)
+        claimed = SUFFIX_FORMAT.get(Path(str(name)).suffix.lower())
+        if fmt is None:
+            problems.append(Problem(name, "is not a data file Amayesh reads: its content is none of GeoPackage, GeoParquet, "
+                                          "FlatGeobuf, GeoJSON or UTF-8 CSV"
+                                    + (f" although it is named {Path(str(name)).suffix}" if claimed else "")))
+            continue
+        if claimed is not None and claimed != fmt:
+            problems.append(Problem(name, f"is named {Path(str(name)).suffix} but its content is {fmt.upper()}: "
+                                          "rename it or upload the right file"))
+            continue
+        if upload.layer in accepted:
+            problems.append(Problem(name, f"a second file for layer '{upload.layer}'"))
+            continue
+        accepted[upload.layer] = (fmt, upload.content)
+    return problems, accepted
+
+
+def stage_uploads(uploads: list[Upload], root: Path, base_source: str) -> tuple[Path | None, list[Problem]]:
+    """Write accepted uploads into a new folder under ``root``; None and the problems when any is refused.
+
+    Registers uploaded without a geography are put beside the currently loaded geography
+    (``base_source``, ``embedded`` or a folder) through an ``amayesh.yaml`` manifest.
+    """
+    problems, accepted = check_uploads(uploads)
+    if problems:
+        return None, problems
+    folder = Path(root) / uuid.uuid4().hex[:12]
+    folder.mkdir(parents=True)
+    for layer, (fmt, content) in accepted.items():
+        (folder / f"{layer}{FORMAT_SUFFIX[fmt]}").write_bytes(content)
+    if not any(layer in accepted for layer in GEOGRAPHY):
+        geography = base_source if base_source == "embedded" else str(Path(base_source).resolve())
+        (folder / "amayesh.yaml").write_text(yaml.safe_dump({"geography": geography}), encoding="utf-8")
+    return folder, []
+
+
+def load_uploads(uploads: list[Upload], root: Path, base_source: str, loader) -> tuple[object | None, str | None, list[Problem]]:
+    """Stage and load uploads with ``loader(folder)``: ``(dataset, source, [])`` or ``(None, None, problems)``.
+
+    A refused upload leaves nothing behind, so the loaded data stays as it was.
+    """
+    folder, problems = stage_uploads(uploads, root, base_source)
+    if folder is None:
+        return None, None, problems
+    try:
+        dataset = loader(str(folder))
+    except DataError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None, None, list(exc.problems)
+    except AmayeshError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None, None, [Problem("(upload)", str(exc))]
+    return dataset, str(folder), list(getattr(dataset, "warnings", ()))
