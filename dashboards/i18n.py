@@ -90,6 +90,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "loan": ("Loan budget (rials, 0 = none)", "بودجه وام (ریال، ۰ = ندارد)"),
     "need_u": ("Urban residents per office (target)", "جمعیت شهری به ازای هر دفتر (هدف)"),
     "need_r": ("Rural residents per office (target)", "جمعیت روستایی به ازای هر دفتر (هدف)"),
+    "parameters": ("Scenario parameters", "پارامترهای سناریو"),
     "run_plan": ("Run plan", "اجرای برنامه"),
     "auto_run": ("Re-plan on every change", "برنامه‌ریزی دوباره با هر تغییر"),
     "licences_allocated": ("Licences allocated", "مجوزهای تخصیص‌یافته"),

@@ -31,8 +31,8 @@ def geometries(source: str, level: str):
     return simplified_units(dataset(source).level(level))
 
 
-@st.cache_resource(show_spinner=False)
 def store() -> ScenarioStore:
+    """The saved scenarios of the workspace (``AMAYESH_DASHBOARD_HOME``)."""
     return ScenarioStore(core.workspace() / "scenarios")
 
 

@@ -17,7 +17,7 @@ def _parameters() -> None:
     ver = ui.version()
     s = ui.scenario()
     p = s.plan
-    with st.expander(ui.tr("page_plan"), expanded=True):
+    with st.expander(ui.tr("parameters"), expanded=False):
         c1, c2, c3 = st.columns(3)
         budget = c1.number_input(ui.tr("budget"), min_value=0, max_value=100000, value=int(p.budget_licences or 0), step=100, key=f"budget_{ver}")
         mode = c2.selectbox(ui.tr("budget_mode"), ["at_most", "exact"], index=["at_most", "exact"].index(p.budget_mode),
@@ -88,12 +88,12 @@ def cards(result: core.Outcome, lang: str) -> None:
     h = core.headline(result.run)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(ui.tr("licences_allocated"), num(h["licences"], lang),
-              f"{num(h['licences_urban'], lang)} / {num(h['licences_rural'], lang)}", delta_color="off")
+              f"{num(h['licences_urban'], lang)} / {num(h['licences_rural'], lang)}", delta_color="off", delta_arrow="off", border=True)
     c2.metric(ui.tr("need_covered"), pct(h["need_covered"], lang),
-              f"{ui.tr('vs_fcfs')}: {pct(h['need_covered_fcfs'], lang)}", delta_color="off")
+              f"{ui.tr('vs_fcfs')}: {pct(h['need_covered_fcfs'], lang)}", delta_color="off", delta_arrow="off", border=True)
     c3.metric(ui.tr("spec_refused"), num(h["speculative_refused"], lang),
-              f"{ui.tr('vs_fcfs')}: {num(h['speculative_refused_fcfs'], lang)}", delta_color="off")
-    c4.metric(ui.tr("saturated"), num(h["saturated"], lang), f"{ui.tr('vs_fcfs')}: {num(h['saturated_fcfs'], lang)}", delta_color="off")
+              f"{ui.tr('vs_fcfs')}: {num(h['speculative_refused_fcfs'], lang)}", delta_color="off", delta_arrow="off", border=True)
+    c4.metric(ui.tr("saturated"), num(h["saturated"], lang), f"{ui.tr('vs_fcfs')}: {num(h['saturated_fcfs'], lang)}", delta_color="off", delta_arrow="off", border=True)
     st.caption(f"{ui.tr('time')}: {num(result.seconds, lang, 2)} {ui.tr('seconds')} · {h['status']}")
     for note in h["notes"]:
         st.info(note)
