@@ -273,7 +273,7 @@ def _run_dask(chunks: list[list[dict]], args: tuple, scheduler: str, seeds: tupl
         # Explicit keys and pure=False: identical-looking chunks must never be merged (distributed #2015).
         futures = {client.submit(run_chunk, chunk, *args, key=f"amayesh-batch-{token}-{index:05d}-{chunk[0]['scenario_id']}",
                                  pure=False): chunk for index, chunk in enumerate(chunks)}
-        for future in as_completed(list(futures)):
+        for future in as_completed(list(futures), loop=client.loop):
             chunk = futures[future]
             try:
                 results = future.result()
@@ -322,7 +322,15 @@ def run_batch(expanded: Expanded, out: Path, workers: int = 2, scheduler: str | 
         failed_before = sum(1 for spec_id in done if _part_status(out, spec_id) not in tables.PLANNED)
         keep = expanded.sweep.keep_runs
         args = (expanded.data, expanded.vintage, expanded.sweep.place, keep, expanded.path.name)
-        seeds = tuple(sorted({(s["raw"] or {}).get("registers", {}).get("synthetic_seed") for s in todo if s["raw"]}, key=str))
+        # One scenario per distinct dataset, so workers prepare every dataset the batch needs before the first task.
+        from siting.batch.worker import _dataset_key
+        from siting.scenario import validate_scenario
+
+        distinct: dict[str, dict] = {}
+        for spec in todo:
+            if spec["raw"]:
+                distinct.setdefault(_dataset_key(validate_scenario(spec["raw"], "batch"), expanded.data, expanded.vintage), spec["raw"])
+        seeds = tuple(distinct.values())
         sink = _Sink(out, by_id, len(specs), len(done), failed_before, keep, progress)
         try:
             if todo:
