@@ -6,6 +6,7 @@ import click
 
 from siting import __version__
 from siting.cli.dashboard import dashboard
+from siting.cli.batch import batch
 from siting.cli.data import data
 from siting.cli.export import export
 from siting.cli.plan import plan
@@ -28,3 +29,4 @@ cli.add_command(plan)
 cli.add_command(site)
 cli.add_command(export)
 cli.add_command(dashboard)
+cli.add_command(batch)
