@@ -64,6 +64,19 @@ def problems_table(problems: list[Problem] | tuple[Problem, ...]) -> pd.DataFram
                          for p in problems], columns=["file", "row", "column", "severity", "message"])
 
 
+def problem_lines(table: pd.DataFrame, limit: int = 200) -> list[str]:
+    """One line per problem as the CLI prints it: ``ERROR: file, row 3, column 'unit_code': message``."""
+    lines = []
+    for row in table.head(limit).itertuples():
+        problem = Problem(row.file, row.message, None if pd.isna(row.row) else int(row.row),
+                          None if row.column is None or (isinstance(row.column, float) and pd.isna(row.column)) else row.column,
+                          row.severity)
+        lines.append(str(problem))
+    if len(table) > limit:
+        lines.append(f"... and {len(table) - limit} more")
+    return lines
+
+
 def register_origin(dataset: Dataset) -> dict[str, str | None]:
     """Per register (offices, applications, industrial_parks): ``synthetic``, ``file`` or None (absent)."""
     out: dict[str, str | None] = {}

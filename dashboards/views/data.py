@@ -63,6 +63,8 @@ def render() -> None:
         if st.session_state.get("upload_refused"):
             st.error(ui.tr("upload_refused"))
         st.subheader(ui.tr("problems"))
+        # plain text, as the CLI prints them (file, row, column, message); never rendered as HTML or markdown
+        st.code("\n".join(core.problem_lines(problems)), language=None)
         st.dataframe(problems, hide_index=True, width="stretch", key="problems_table")
 
     dataset = ui.dataset(ui.source())
