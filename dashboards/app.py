@@ -61,7 +61,7 @@ with st.sidebar:
     keys = list(PAGES)
     wanted_page = st.query_params.get("page")
     page = st.radio(t("page", lang), keys, index=keys.index(wanted_page) if wanted_page in keys else 0,
-                    format_func=lambda key: t(f"page_{key}", lang), key="nav")
+                    format_func=lambda key: t(f"page_{key}", lang), key=f"nav_{lang}")
     if st.query_params.get("page") != page:
         st.query_params["page"] = page
     st.caption(today_line(lang))

@@ -131,6 +131,23 @@ def plan(dataset: Dataset, scenario: Scenario, name: str = "draft", scored: Scor
     return Outcome(run, scored, seconds=time.perf_counter() - start)
 
 
+def scoring_key(scenario: Scenario) -> str:
+    """What scoring depends on: the scenario without its ``plan`` and ``site`` blocks (but with ``plan.level``).
+
+    A change of plan parameters alone (budget, caps, floors…) re-plans on the same scores.
+    """
+    import hashlib
+    import json
+
+    raw = scenario.model_dump(mode="json")
+    raw["plan"] = {"level": raw["plan"]["level"]}
+    raw.pop("site", None)
+    raw.pop("name", None)
+    raw.pop("name_fa", None)
+    raw.pop("description", None)
+    return hashlib.sha256(json.dumps(raw, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 def edit(scenario: Scenario, overrides: dict[str, object]) -> Scenario:
     """:func:`siting.scenario.apply_overrides` (dotted fields, validated); raises ScenarioError naming the field."""
     return apply_overrides(scenario, overrides, source="dashboard")

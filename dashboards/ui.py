@@ -72,7 +72,10 @@ def outcome(force: bool = False) -> core.Outcome:
     cached = st.session_state.get("outcome")
     if not force and cached is not None and st.session_state.get("outcome_key") == key:
         return cached
-    result = core.plan(dataset(source()), s, name=st.session_state.get("open_name") or "draft")
+    scoring = source() + core.scoring_key(s)
+    reuse = cached.scored if cached is not None and st.session_state.get("scoring_key") == scoring else None
+    result = core.plan(dataset(source()), s, name=st.session_state.get("open_name") or "draft", scored=reuse)
+    st.session_state["scoring_key"] = scoring
     st.session_state["outcome"] = result
     st.session_state["outcome_key"] = key
     return result

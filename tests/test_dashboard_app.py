@@ -43,7 +43,7 @@ def app(page: str = "plan", **params):
 
 
 def go(at, page: str):
-    at.sidebar.radio(key="nav").set_value(page).run()
+    at.sidebar.radio(key="nav_en").set_value(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -65,7 +65,7 @@ def metrics(at) -> dict[str, tuple[str, str]]:
 
 def test_data_page_loads_the_official_folder_and_names_synthetic_registers(home):
     at = app("data")
-    at.radio(key="data_kind").set_value("official").run()
+    at.radio(key="data_kind_en").set_value("official").run()
     at.text_input(key="official_folder").set_value(str(DATA)).run()
     at.button(key="load_official").click().run()
     assert not at.exception
@@ -83,7 +83,7 @@ def test_data_page_loads_the_official_folder_and_names_synthetic_registers(home)
 def test_data_page_keeps_the_loaded_data_when_a_folder_is_invalid(home, tmp_path):
     (tmp_path / "counties.csv").write_text("code,name\n1,x\n", encoding="utf-8")
     at = app("data")
-    at.radio(key="data_kind").set_value("official").run()
+    at.radio(key="data_kind_en").set_value("official").run()
     at.text_input(key="official_folder").set_value(str(tmp_path)).run()
     at.button(key="load_official").click().run()
     problems = frame_with(at, "file", "severity", nth=0)

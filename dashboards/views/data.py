@@ -30,7 +30,7 @@ def render() -> None:
     lang = ui.lang()
     st.header(ui.tr("page_data"))
     kinds = ["embedded", "official", "upload"]
-    kind = st.radio(ui.tr("data_source"), kinds, horizontal=True, key="data_kind",
+    kind = st.radio(ui.tr("data_source"), kinds, horizontal=True, key=f"data_kind_{lang}",
                     format_func=lambda k: ui.tr(f"src_{k}"))
     if kind == "embedded":
         if st.button(ui.tr("load"), key="load_embedded"):

@@ -21,7 +21,7 @@ def _parameters() -> None:
         c1, c2, c3 = st.columns(3)
         budget = c1.number_input(ui.tr("budget"), min_value=0, max_value=100000, value=int(p.budget_licences or 0), step=100, key=f"budget_{ver}")
         mode = c2.selectbox(ui.tr("budget_mode"), ["at_most", "exact"], index=["at_most", "exact"].index(p.budget_mode),
-                            format_func=ui.tr, key=f"mode_{ver}")
+                            format_func=ui.tr, key=f"mode_{ver}_{ui.lang()}")
         loan = c3.number_input(ui.tr("loan"), min_value=0.0, value=float(p.loan_budget_rials or 0), step=1e9, format="%.0f", key=f"loan_{ver}")
         caps_on = c1.checkbox(ui.tr("caps_on"), value=p.saturation_slack is not None, key=f"caps_{ver}")
         slack = c1.number_input(ui.tr("slack"), min_value=0.0, max_value=5.0, value=float(p.saturation_slack if p.saturation_slack is not None else 0.1),
@@ -37,7 +37,7 @@ def _parameters() -> None:
         current_floor = "none" if p.province_floor is None else p.province_floor.mode
         floor_mode = st.radio(ui.tr("floor_mode"), floor_modes, index=floor_modes.index(current_floor), horizontal=True,
                               format_func=lambda m: ui.tr({"none": "floor_none", "gap_share": "floor_gap", "explicit": "floor_explicit"}[m]),
-                              key=f"floor_{ver}")
+                              key=f"floor_{ver}_{ui.lang()}")
         floor = None
         if floor_mode == "gap_share":
             fraction = st.number_input(ui.tr("floor_fraction"), min_value=0.01, max_value=1.0,
@@ -129,7 +129,7 @@ def render() -> None:
     cards(result, lang)
     run = result.run
     allocation = run.plan.allocation
-    metric = st.radio(ui.tr("metric"), list(METRIC_COLUMNS), horizontal=True, format_func=ui.tr, key="plan_metric")
+    metric = st.radio(ui.tr("metric"), list(METRIC_COLUMNS), horizontal=True, format_func=ui.tr, key=f"plan_metric_{lang}")
     geo = ui.geometries(ui.source(), run.scored.level)
     values = allocation.set_index("unit_code")[METRIC_COLUMNS[metric]].astype(float)
     selected = st.session_state.get("selected")

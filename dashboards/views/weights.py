@@ -62,13 +62,13 @@ def render() -> None:
     st.header(ui.tr("page_weights"))
     allowed = [i for i, entry in catalogue.items() if not entry.speculative or scenario.allow_speculative_indicators]
     indicators = st.multiselect(ui.tr("indicator"), allowed, default=[i for i in scenario.indicators if i in allowed],
-                                format_func=lambda i: _label(catalogue, i, lang), key=f"indicators_{ver}")
+                                format_func=lambda i: _label(catalogue, i, lang), key=f"indicators_{ver}_{lang}")
     if not indicators:
         st.warning(ui.tr("indicator"))
         return
     settings = scenario.weights
     method = st.selectbox(ui.tr("weights_method"), METHODS, index=METHODS.index(settings.method),
-                          format_func=lambda m: ui.tr(f"m_{m}"), key=f"method_{ver}")
+                          format_func=lambda m: ui.tr(f"m_{m}"), key=f"method_{ver}_{lang}")
     block: dict | None = None
     if method == "direct":
         cols = st.columns(3)
