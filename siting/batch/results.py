@@ -88,6 +88,9 @@ def _clean(value: object) -> object:
 def runs_table(parts: list[dict]) -> pd.DataFrame:
     """One row per scenario, sorted by sweep order; parameters as ``param:NAME``, weights as ``weight:ID``."""
     frame = pd.DataFrame([part["row"] for part in sorted(parts, key=lambda p: p["row"]["order"])])
+    if frame.empty:
+        frame = pd.DataFrame(columns=list(row_of({"scenario_id": "", "order": 0, "family": "", "label": "", "seed": 0, "overrides": {}},
+                                                  {"status": ""}).keys()))
     frame = frame[_column_order(frame)]
     for column in frame.columns:
         if column.startswith("param:") and frame[column].map(lambda v: isinstance(v, str)).any():

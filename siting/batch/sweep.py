@@ -381,7 +381,8 @@ def expand(path: str | Path, data: str | None = None, vintage: int | None = None
         # settings remain two scenarios, with two ids.
         full = {"name": f"{sweep.name}/{label}", "sensitivity.seed": seed, **overrides}
         try:
-            resolved = apply_overrides(common, full, f"{path}: {label}").model_dump(mode="json")
+            # The file name, not its path: a message in the tables must not depend on where the sweep was run from.
+            resolved = apply_overrides(common, full, f"{path.name}: {label}").model_dump(mode="json")
             error = None
             hashed = resolved
         except ScenarioError as exc:
