@@ -148,7 +148,9 @@ def test_planner_session_end_to_end(server, browser, tmp_path):
     page.goto(url + "/?page=data")
     _ready(page)
     page.wait_for_selector("text=SYNTHETIC registers", timeout=TIMEOUT)
-    assert _cards(page)["Units (county)"] == "429"
+    page.wait_for_selector("[data-testid=stMetricLabel]:has-text('Units (county)')", timeout=TIMEOUT)
+    _ready(page)
+    assert _cards(page)["Units (county)"] == "429", _cards(page)
 
     # Bad uploads: a non-geographic file renamed .gpkg and an oversized file are refused by name
     page.locator("[data-testid=stRadio] label").filter(has_text="My own files").click()
