@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-RUN_ID_COLUMNS = ("run_id", "run", "scenario", "scenario_name", "name")
+RUN_ID_COLUMNS = ("scenario_id", "run_id", "run", "scenario", "scenario_name", "name")
 
 
 def read_allocation(run_folder: Path) -> pd.DataFrame:
