@@ -9,7 +9,7 @@ is the same plan with the same files.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -21,8 +21,11 @@ from siting.scoring import ScoreResult
 
 ALLOCATION_COLUMNS = [
     "unit_code", "name_fa", "name_en", "province_code", "score", "rank", "tier", "existing_offices", "target_offices", "gap",
-    "cap", "moratorium", "moratorium_urban", "moratorium_rural", "new_licences", "new_urban", "new_rural", "applications",
-    "applications_fitting", "applications_speculative", "population_per_office_after", "pop_total", "pop_urban", "pop_rural",
+    "cap", "moratorium", "moratorium_urban", "moratorium_rural", "new_licences", "new_urban", "new_rural",
+    # The urban and rural parts, each with its own cap: the optimiser caps each part separately.
+    "existing_urban", "target_urban", "cap_urban", "existing_rural", "target_rural", "cap_rural",
+    "applications", "applications_fitting", "applications_speculative", "population_per_office_after", "pop_total", "pop_urban",
+    "pop_rural",
 ]
 APPLICATION_COLUMNS = [
     "application_id", "applicant_hash", "unit_code", "plan_unit", "setting", "application_date", "veteran", "education",
@@ -117,6 +120,7 @@ class PlanRun:
     plan: Plan
     placed: object | None  # siting.placement.SitePlan when licences were placed on settlements
     summary: dict
+    timings: dict = field(default_factory=dict)  # timings.json: wall-clock figures, kept out of summary.json
 
 
 def run_plan(dataset: Dataset, scenario: Scenario, scenario_path: Path | str, scenario_text: str | None = None,
@@ -149,11 +153,40 @@ def run_plan(dataset: Dataset, scenario: Scenario, scenario_path: Path | str, sc
 
         placed = place_allocation(dataset, made.allocation, scored.level, scenario.site)
     summary = plan_summary(made, scored, placed, provenance(dataset, scenario, scenario_path, text))
-    return PlanRun(scenario=scenario, scenario_text=text, dataset=dataset, scored=scored, plan=made, placed=placed, summary=summary)
+    return PlanRun(scenario=scenario, scenario_text=text, dataset=dataset, scored=scored, plan=made, placed=placed, summary=summary,
+                   timings=plan_timings(made, placed))
+
+
+# Wall-clock figures: they differ from run to run, so they go to timings.json, never to summary.json.
+TIMING_KEYS = ("build_seconds", "solve_seconds", "seconds")
+
+
+def split_timings(facts: dict) -> tuple[dict, dict]:
+    """``facts`` without its wall-clock figures (:data:`TIMING_KEYS`), and those figures.
+
+    Examples
+    --------
+    >>> split_timings({"status": "optimal", "solve_seconds": 0.5})
+    ({'status': 'optimal'}, {'solve_seconds': 0.5})
+    """
+    return ({k: v for k, v in facts.items() if k not in TIMING_KEYS},
+            {k: v for k, v in facts.items() if k in TIMING_KEYS})
+
+
+def plan_timings(made: Plan, placed: object | None) -> dict:
+    """timings.json of a plan run: the optimiser's build and solve seconds and the placement's."""
+    result = made.result
+    timings = {"build_seconds": round(result.build_seconds, 4), "solve_seconds": round(result.solve_seconds, 4)}
+    if placed is not None:
+        timings["placement"] = split_timings(placed.summary)[1]
+    return timings
 
 
 def plan_summary(made: Plan, scored: ScoreResult, placed: object | None, origin: dict) -> dict:
-    """summary.json of a plan run: status, bound, gap, headline figures against FCFS, provenance."""
+    """summary.json of a plan run: status, bound, gap, headline figures against FCFS, provenance.
+
+    Nothing in it depends on the clock (timings are :func:`plan_timings`), so the same inputs give the same file.
+    """
     result = made.result
     allocation = made.allocation
     return {
@@ -162,8 +195,6 @@ def plan_summary(made: Plan, scored: ScoreResult, placed: object | None, origin:
         "bound": result.best_bound,
         "gap": result.gap,
         "solver": f"{result.solver} {result.solver_version}",
-        "build_seconds": round(result.build_seconds, 4),
-        "solve_seconds": round(result.solve_seconds, 4),
         "level": scored.level,
         "units": len(allocation),
         "licences_allocated": int(allocation["new_licences"].sum()),
@@ -178,15 +209,19 @@ def plan_summary(made: Plan, scored: ScoreResult, placed: object | None, origin:
         "applications": {k: made.headline[k] for k in ("applications", "applications_speculative", "applications_granted", "licences_without_applicant")},
         "reference_date": made.headline["reference_date"],
         "notes": made.headline["notes"],
-        "sites": placed.summary if placed is not None else None,
+        "sites": split_timings(placed.summary)[0] if placed is not None else None,
         **origin,
     }
 
 
 def write_plan(run: PlanRun, folder: Path) -> None:
-    """Write a plan run's files into ``folder`` (a staging folder from :func:`siting.outputs.output_folder`)."""
+    """Write a plan run's files into ``folder`` (a staging folder from :func:`siting.outputs.output_folder`).
+
+    Every file but ``timings.json`` is a function of the inputs: the same data and scenario give the same bytes.
+    """
     from siting.dates import to_jalali
     from siting.outputs import write_json
+    from siting.reproducible import fixed_time, gdal_date
 
     made = run.plan
     applications = made.applications.copy()
@@ -196,12 +231,14 @@ def write_plan(run: PlanRun, folder: Path) -> None:
     made.moratorium.to_csv(folder / "moratorium.csv", index=False)
     made.audit.to_csv(folder / "register_audit.csv", index=False)
     write_scores(run.scored, folder)
-    write_layers(run.dataset, run.scored.level, folder / "layers.gpkg")
+    with gdal_date(fixed_time(made.headline["reference_date"])):
+        write_layers(run.dataset, run.scored.level, folder / "layers.gpkg")
     if run.placed is not None:
         run.placed.sites.to_csv(folder / "sites.csv", index=False)
         run.placed.coverage.to_csv(folder / "coverage.csv", index=False)
     (folder / "scenario.yaml").write_bytes(run.scenario_text.encode("utf-8"))
     write_json(folder / "summary.json", run.summary)
+    write_json(folder / "timings.json", run.timings)
 
 
 def write_layers(dataset: Dataset, level: str, path: Path) -> None:

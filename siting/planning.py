@@ -162,7 +162,12 @@ def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan
     new_urban = result.new_urban if result.new_urban is not None else result.new_total
     new_rural = result.new_rural if result.new_rural is not None else np.zeros_like(result.new_total)
     allocation = table[["name_fa", "name_en", "province_code", "score", "rank", "tier", "existing_offices", "target_offices",
-                        "gap", "existing_urban", "existing_rural", "pop_total", "pop_urban", "pop_rural"]].copy()
+                        "gap", "existing_urban", "existing_rural", "target_urban", "target_rural", "pop_total", "pop_urban",
+                        "pop_rural"]].copy()
+    # The cap binds each part on its own: a total cap beside total offices reads as a breach wherever one
+    # part is over its cap and the other still takes licences, so the parts are kept beside the totals.
+    allocation["cap_urban"] = cap["cap_urban"]
+    allocation["cap_rural"] = cap["cap_rural"]
     allocation["cap"] = cap["cap_urban"] + cap["cap_rural"]
     allocation["moratorium"] = saturated
     allocation["moratorium_urban"] = saturated_urban

@@ -23,8 +23,10 @@ def plan(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
     reason), moratorium.csv, register_audit.csv, scores.csv, weights.csv, layers.gpkg,
     sites.csv and coverage.csv (each unit's licences placed on its settlements by maximal
     covering, unless site.place_after_plan is false) and
-    summary.json (status, objective, bound, gap, timings, headline numbers against
-    first-come-first-served issuance, data and scenario hashes, versions). An infeasible
+    summary.json (status, objective, bound, gap, headline numbers against
+    first-come-first-served issuance, data and scenario hashes, versions) and timings.json
+    (build, solve and placement seconds: the one file that differs between two runs of
+    the same inputs). An infeasible
     scenario is explained (which constraints conflict, by how much) and nothing is written.
     """
     from siting.outputs import check_destination, output_folder

@@ -24,12 +24,13 @@ def site(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
 
     Writes OUT/sites.csv (site code, name, unit, new offices, population newly covered),
     OUT/coverage.csv (each settlement, its nearest office, distance, covered or not) and
-    OUT/summary.json (objective, bound, gap, status, timings, coverage before and after).
+    OUT/summary.json (objective, bound, gap, status, coverage before and after) and
+    OUT/timings.json (build, solve and total seconds: the one file that differs between two runs).
     """
     import shutil
 
     from siting.outputs import check_destination, output_folder, write_json
-    from siting.pipeline import prepare_dataset, provenance
+    from siting.pipeline import prepare_dataset, provenance, split_timings
     from siting.placement import site_national
     from siting.scenario import load_scenario
 
@@ -43,7 +44,9 @@ def site(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
         placed.sites.to_csv(staging / "sites.csv", index=False)
         placed.coverage.to_csv(staging / "coverage.csv", index=False)
         shutil.copyfile(path, staging / "scenario.yaml")
-        write_json(staging / "summary.json", {**placed.summary, **provenance(dataset, scenario, path)})
+        facts, timings = split_timings(placed.summary)
+        write_json(staging / "summary.json", {**facts, **provenance(dataset, scenario, path)})
+        write_json(staging / "timings.json", timings)
     facts = placed.summary
     gap = f"{facts['gap']:.2%}" if facts.get("gap") is not None else "n/a"
     click.echo(f"{facts['model'].upper()} ({facts['status']}, objective {facts['objective']:,.1f}, bound {facts['bound']:,.1f}, gap {gap}; "
