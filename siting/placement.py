@@ -23,7 +23,16 @@ import pandas as pd
 from siting.data.dataset import Dataset
 from siting.errors import ScenarioError
 from siting.indicators import active_offices, ancestor_codes, nearest_site
-from siting.locate import HighsSolver, chosen_candidates, lscp_from_frames, mclp_from_frames, pmedian_from_frames
+from siting.locate import (
+    Decay,
+    HighsSolver,
+    attendance_from_frames,
+    chosen_candidates,
+    lscp_from_frames,
+    mclp_from_frames,
+    pmedian_from_frames,
+    share_from_frames,
+)
 from siting.scenario import SiteSettings
 
 SITE_COLUMNS = ["site_code", "name_fa", "name_en", "unit_code", "lon", "lat", "kind", "new_offices", "population_covered"]
@@ -121,7 +130,9 @@ def site_national(dataset: Dataset, settings: SiteSettings, p: int | None) -> Si
         must = settlements["population"].to_numpy(float) >= settings.must_cover_min_population
     common = dict(existing=existing if len(existing) else None, candidate_rule=mask, must_cover=must,
                   capacities=settings.capacity, travel_times=settings.travel_times, solver=_solver(settings))
-    if settings.model == "lscp":
+    if settings.model in ("attendance", "max_share", "target_share"):
+        result = _competition_model(dataset, settlements, existing, mask, settings, p)
+    elif settings.model == "lscp":
         result = lscp_from_frames(settlements, settlements, settings.radius_km, **common)
     else:
         if p is None:
@@ -136,10 +147,52 @@ def site_national(dataset: Dataset, settings: SiteSettings, p: int | None) -> Si
         "name_en": chosen["name_en"].to_numpy(), "unit_code": chosen["unit_code"].to_numpy(), "lon": chosen["lon"].to_numpy(),
         "lat": chosen["lat"].to_numpy(), "kind": "new", "new_offices": 1,
     })
+    extra = {key: result.stats[key] for key in ("visits_before", "share", "share_before", "rounds") if key in result.stats}
+    if settings.model in ("attendance", "max_share", "target_share"):
+        extra["decay"] = settings.decay.model_dump()
+    if settings.model in ("max_share", "target_share"):
+        extra["competitor_networks"] = settings.competitor_networks
+        extra["competitor_offices"] = int(len(_competitors(dataset, settings)))
     return _finish(dataset, new_sites, existing, settings, {
         "model": settings.model, "status": result.status, "objective": float(result.objective), "bound": float(result.bound),
         "gap": float(result.gap), "build_seconds": round(result.build_seconds, 3), "solve_seconds": round(result.solve_seconds, 3),
-        "solver": result.solver, "seconds": round(time.perf_counter() - started, 3)})
+        "solver": result.solver, "seconds": round(time.perf_counter() - started, 3), **extra})
+
+
+def _decay(settings: SiteSettings) -> Decay:
+    d = settings.decay
+    return Decay(kind=d.kind, cutoff=d.cutoff_km, beta=d.beta, d0=d.d0_km)
+
+
+def _competitors(dataset: Dataset, settings: SiteSettings) -> pd.DataFrame:
+    other = dataset.other_offices
+    if other is None:
+        return pd.DataFrame(columns=["lon", "lat"])
+    return other[other["network"].isin(settings.competitor_networks)].dropna(subset=["lon", "lat"])
+
+
+def _competition_model(dataset: Dataset, settlements: pd.DataFrame, existing: pd.DataFrame, mask: np.ndarray,
+                       settings: SiteSettings, p: int | None):
+    """Attendance or Huff market share over the settlements, existing offices fixed open."""
+    if settings.travel_times is not None:
+        raise ScenarioError(f"site.model {settings.model} uses great-circle distances; travel_times is not supported for it yet")
+    common = dict(existing=existing if len(existing) else None, candidate_rule=mask, solver=_solver(settings))
+    decay = _decay(settings)
+    if settings.model == "attendance":
+        if p is None:
+            raise ScenarioError("site.p (the number of new sites) is needed for the attendance model")
+        return attendance_from_frames(settlements, settlements, p, decay, **common)
+    if dataset.other_offices is None:
+        raise ScenarioError(f"site.model {settings.model} needs the register of the other networks (other_offices.* in the "
+                            "data folder, or registers.synthetic_other_networks: true)")
+    competitors = _competitors(dataset, settings)
+    if settings.model == "max_share":
+        if p is None:
+            raise ScenarioError("site.p (the number of new sites) is needed for max_share")
+        return share_from_frames(settlements, settlements, competitors, decay, p=p, **common)
+    if settings.target_share is None:
+        raise ScenarioError("site.target_share is needed for the target_share model")
+    return share_from_frames(settlements, settlements, competitors, decay, target_share=settings.target_share, **common)
 
 
 def _finish(dataset: Dataset, new_sites: pd.DataFrame, existing: pd.DataFrame, settings: SiteSettings, facts: dict) -> SitePlan:

@@ -29,6 +29,8 @@ class Registers(_Strict):
     """Where the office register and applications come from when the data has none."""
 
     synthetic_seed: int | None = Field(1393, description="Generate SYNTHETIC registers with this seed when the data brings none; null: none.")
+    synthetic_other_networks: bool = Field(False, description="also generate SYNTHETIC Police+10, municipal, rural ICT and post "
+                                                             "offices (with synthetic_seed) when the data brings none")
 
 
 def _judgement(value: object) -> float:
@@ -128,13 +130,25 @@ class PlanSettings(_Strict):
     no_transfer_years: int = 5
     open_within_months: int = 6
     licence_years: int = 3
+    # Conversion (the Fifth Plan's clause C): these networks' offices become counter offices and count as existing.
+    convert_networks: list[Literal["police10", "municipal", "rural_ict", "post"]] = Field(default_factory=list)
+    convert_provinces: list[str] | None = Field(None, description="provinces whose offices convert; null: every province")
+
+
+class DecaySettings(_Strict):
+    """Distance decay of the attendance and market-share models (:mod:`siting.locate.decay`)."""
+
+    kind: Literal["cutoff", "linear", "power", "exponential"] = "power"
+    cutoff_km: float = Field(30, gt=0, description="no visits beyond this distance")
+    beta: float = Field(1.0, ge=0, description="steepness of power and exponential decay")
+    d0_km: float = Field(1.0, gt=0, description="power decay is flat up to this distance")
 
 
 class SiteSettings(_Strict):
     """Settlement-level siting (``amayesh site`` and the placement after ``amayesh plan``)."""
 
     place_after_plan: bool = Field(True, description="place each unit's new licences on its settlements after the plan")
-    model: Literal["mclp", "lscp", "pmedian"] = "mclp"
+    model: Literal["mclp", "lscp", "pmedian", "attendance", "max_share", "target_share"] = "mclp"
     radius_km: float = Field(15, gt=0, description="service distance (minutes with travel_times)")
     p: int | None = Field(None, ge=0, description="new sites for a standalone MCLP or p-median (default: plan.budget_licences)")
     candidates: Literal["all", "county_seats"] = "all"
@@ -143,6 +157,11 @@ class SiteSettings(_Strict):
     capacity: float | None = Field(None, gt=0, description="maximum population an office serves")
     travel_times: str | None = Field(None, description="CSV of origin,destination,minutes between settlement codes")
     time_limit_seconds: float | None = Field(60, gt=0)
+    decay: DecaySettings = DecaySettings()
+    target_share: float | None = Field(None, gt=0, le=1, description="market share target_share must reach")
+    competitor_networks: list[Literal["police10", "municipal", "rural_ict", "post"]] = Field(
+        default_factory=lambda: ["police10", "municipal", "rural_ict", "post"],
+        description="the other networks that compete for visits in max_share and target_share")
 
 
 class Scenario(_Strict):

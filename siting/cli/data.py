@@ -46,6 +46,10 @@ def check(path: str | None, vintage: str, as_json: bool) -> None:
     for name in ("offices", "applications", "parks"):
         count = facts[name]
         click.echo(f"  {name:<12} {'none loaded' if count is None else f'{count:,}'}")
+    if dataset.other_offices is not None:
+        by_network = dataset.other_offices["network"].value_counts().sort_index()
+        click.echo(f"  other networks {len(dataset.other_offices):,} ("
+                   + ", ".join(f"{network} {count:,}" for network, count in by_network.items()) + ")")
     if facts["synthetic_registers"]:
         click.echo("  registers are SYNTHETIC (generated), not real offices or applicants")
     if facts.get("note"):

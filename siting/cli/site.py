@@ -1,4 +1,4 @@
-"""``amayesh site``: choose the settlements that host offices (MCLP, LSCP, p-median)."""
+"""``amayesh site``: choose the settlements that host offices (MCLP, LSCP, p-median, attendance, market share)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from siting.cli.options import reports_errors, scenario_run_options
 
 @click.command()
 @scenario_run_options
-@click.option("--model", type=click.Choice(["mclp", "lscp", "pmedian"]), default=None,
-              help="Location model (overrides site.model): maximal covering, set covering or p-median.")
+@click.option("--model", type=click.Choice(["mclp", "lscp", "pmedian", "attendance", "max_share", "target_share"]), default=None,
+              help="Location model (overrides site.model): maximal covering, set covering, p-median, maximise attendance "
+                   "with distance decay, maximise market share against the other networks, or the fewest sites reaching "
+                   "site.target_share.")
 @click.option("--p", "p", type=click.IntRange(min=0), default=None,
-              help="New sites for MCLP and p-median (overrides site.p; default plan.budget_licences).")
+              help="New sites for MCLP, p-median, attendance and max_share (overrides site.p; default plan.budget_licences).")
 @click.option("--radius-km", type=click.FloatRange(min=0, min_open=True), default=None, help="Service distance in km (overrides site.radius_km).")
 @click.option("--time-limit", type=float, default=None, help="Solver time limit in seconds (overrides site.time_limit_seconds).")
 @reports_errors
@@ -53,3 +55,9 @@ def site(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
                f"build {facts['build_seconds']:.2f} s, solve {facts['solve_seconds']:.2f} s) → {out}")
     click.echo(f"  {facts['new_sites']:,} new sites; population within {facts['radius_km']:g} km of an office: "
                f"{facts['share_covered_before']:.1%} before, {facts['share_covered_after']:.1%} after")
+    if "share" in facts:
+        click.echo(f"  market share against {facts['competitor_offices']:,} offices of {', '.join(facts['competitor_networks'])}: "
+                   f"{facts['share_before']:.1%} before, {facts['share']:.1%} after ({facts['rounds']} rounds of cuts)")
+    if "visits_before" in facts:
+        click.echo(f"  expected visits (distance decay {facts['decay']['kind']}): {facts['visits_before']:,.0f} before, "
+                   f"{facts['objective']:,.0f} after")

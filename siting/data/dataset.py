@@ -7,7 +7,8 @@
 - a folder in the planner's data contract: ``provinces.*``, ``counties.*``,
   ``settlements.*`` (CSV, GeoPackage, GeoJSON, Shapefile), see ``docs/data-contract.md``;
 - any folder may add the registers ``offices.*``, ``applications.*``,
-  ``industrial_parks.*`` and an ``amayesh.yaml`` manifest that points to the
+  ``industrial_parks.*``, ``other_offices.*`` (Police+10, municipal, rural ICT
+  and post offices) and an ``amayesh.yaml`` manifest that points to the
   geography elsewhere (so registers can sit beside read-only official data).
 
 Every error-level problem in any file raises one :class:`~siting.errors.DataError`
@@ -30,9 +31,11 @@ from siting.data._read import Table, find_file, read_table
 from siting.data.registers import (
     APPLICATION_COLUMNS,
     OFFICE_COLUMNS,
+    OTHER_OFFICE_COLUMNS,
     PARK_COLUMNS,
     parse_applications,
     parse_offices,
+    parse_other_offices,
     parse_parks,
     unknown_units,
 )
@@ -58,6 +61,7 @@ class Dataset:
     sci_indicators: pd.DataFrame | None = None
     metadata: dict = field(default_factory=dict)
     warnings: tuple[Problem, ...] = ()
+    other_offices: pd.DataFrame | None = None  # the other networks (siting.data.registers.NETWORKS)
 
     def level(self, name: str) -> gpd.GeoDataFrame:
         """Units of one level, in code order."""
@@ -71,7 +75,7 @@ class Dataset:
     def synthetic_registers(self) -> bool:
         return any(
             frame is not None and len(frame) and bool(frame["synthetic"].any())
-            for frame in (self.offices, self.applications, self.parks)
+            for frame in (self.offices, self.applications, self.parks, self.other_offices)
         )
 
     def with_registers(self, offices: pd.DataFrame | None, applications: pd.DataFrame | None, parks: pd.DataFrame | None) -> "Dataset":
@@ -228,7 +232,8 @@ def _with_folder_registers(dataset: Dataset, folder: Path, manifest: dict) -> Da
     problems = list(dataset.warnings)
     registers = {}
     for key, parser, columns in (("offices", parse_offices, OFFICE_COLUMNS), ("applications", parse_applications, APPLICATION_COLUMNS),
-                                 ("industrial_parks", parse_parks, PARK_COLUMNS)):
+                                 ("industrial_parks", parse_parks, PARK_COLUMNS),
+                                 ("other_offices", parse_other_offices, OTHER_OFFICE_COLUMNS)):
         path = folder / manifest[key] if key in manifest else find_file(folder, key)
         if path is None:
             registers[key] = None
@@ -245,7 +250,8 @@ def _with_folder_registers(dataset: Dataset, folder: Path, manifest: dict) -> Da
     if manifest.get("note"):
         metadata["registers_note"] = manifest["note"]
     return replace(dataset, offices=registers["offices"], applications=registers["applications"],
-                   parks=registers["industrial_parks"], metadata=metadata, warnings=warnings)
+                   parks=registers["industrial_parks"], other_offices=registers["other_offices"], metadata=metadata,
+                   warnings=warnings)
 
 
 def locate_rows(frame: pd.DataFrame, dataset: Dataset, table: Table | None = None) -> tuple[pd.DataFrame, list[Problem]]:
@@ -283,7 +289,9 @@ def locate_rows(frame: pd.DataFrame, dataset: Dataset, table: Table | None = Non
 def data_fingerprint(dataset: Dataset) -> str:
     """SHA-256 over the validated frames: identifies the data a run used."""
     digest = hashlib.sha256()
-    for frame in (dataset.units.drop(columns="geometry"), dataset.settlements, dataset.offices, dataset.applications, dataset.parks):
+    frames = (dataset.units.drop(columns="geometry"), dataset.settlements, dataset.offices, dataset.applications, dataset.parks,
+              dataset.other_offices)  # None is skipped: data without the other networks keeps its fingerprint
+    for frame in frames:
         if frame is not None:
             digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
     return digest.hexdigest()
@@ -300,7 +308,7 @@ def summary(dataset: Dataset) -> dict:
         out[f"{level}_population_rural"] = int(units["pop_rural"].sum())
     out["settlements"] = int(len(dataset.settlements))
     out["settlement_population"] = int(dataset.settlements["population"].sum()) if len(dataset.settlements) else 0
-    for name in ("offices", "applications", "parks"):
+    for name in ("offices", "applications", "parks", "other_offices"):
         frame = getattr(dataset, name)
         out[name] = None if frame is None else int(len(frame))
     out["synthetic_registers"] = dataset.synthetic_registers

@@ -1,4 +1,10 @@
-"""The registers a planner brings: offices, licence applications, industrial parks.
+"""The registers a planner brings: offices, licence applications, industrial parks, and the other networks.
+
+The other networks (``other_offices``) are the parallel e-service offices the
+1393 report says refuse to merge into the counter offices: Police+10
+(``police10``), municipal e-service offices (``municipal``), rural ICT offices
+(``rural_ict``) and post offices (``post``). They compete for the same visits,
+and a conversion scenario can count them as counter offices.
 
 No public data exists for them; :mod:`siting.data.synthetic` makes labelled
 synthetic ones. Applicants' national ids are never kept in clear: a file may
@@ -33,6 +39,8 @@ APPLICATION_COLUMNS = [
     "veteran", "education", "resident_unit_code", "synthetic",
 ]
 PARK_COLUMNS = ["park_id", "name_fa", "name_en", "unit_code", "lon", "lat", "synthetic"]
+NETWORKS = ("police10", "municipal", "rural_ict", "post")
+OTHER_OFFICE_COLUMNS = ["office_id", "network", "services", "capacity", "unit_code", "lon", "lat", "synthetic"]
 
 
 def hash_id(national_id: str, salt: str) -> str:
@@ -188,12 +196,42 @@ def parse_parks(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
     problems += found
     out["name_fa"] = frame["name_fa"].map(normalize_fa)
     out["name_en"] = frame["name_en"] if "name_en" in frame else None
-    location, found = _location(table)
+    problems += _located_and_flagged(table, out)
+    return out[PARK_COLUMNS].reset_index(drop=True), problems
+
+
+def parse_other_offices(table: Table) -> tuple[pd.DataFrame, list[Problem]]:
+    """Validate the register of the other networks' offices (:data:`NETWORKS`).
+
+    ``services`` is free text (e.g. ``"vehicle;passport"``); ``capacity``, when
+    given, is the visits a day the office can serve (kept for the capacitated
+    models; the market-share models give every office the same attractiveness).
+    """
+    problems = checks.required_columns(table, ["office_id", "network"])
+    if problems:
+        return pd.DataFrame(columns=OTHER_OFFICE_COLUMNS), problems
+    frame = table.frame
+    out = pd.DataFrame(index=frame.index)
+    out["office_id"], found = checks.codes(table, "office_id")
     problems += found
+    out["network"], found = checks.choices(table, "network", NETWORKS)
+    problems += found
+    out["services"] = frame["services"].map(normalize_fa) if "services" in frame else None
+    if "capacity" in frame:
+        out["capacity"], found = checks.numbers(table, "capacity", required=False)
+        problems += found + checks._rows(table, out["capacity"] == 0, "capacity", "capacity must be positive (leave it blank when unknown)")
+    else:
+        out["capacity"] = np.nan
+    problems += _located_and_flagged(table, out)
+    return out[OTHER_OFFICE_COLUMNS].reset_index(drop=True), problems
+
+
+def _located_and_flagged(table: Table, out: pd.DataFrame) -> list[Problem]:
+    """Fill ``unit_code``, ``lon``, ``lat`` and ``synthetic`` of a point register in ``out``; return the problems."""
+    location, problems = _location(table)
     out[["unit_code", "lon", "lat"]] = location
     out["synthetic"], found = _synthetic(table)
-    problems += found
-    return out[PARK_COLUMNS].reset_index(drop=True), problems
+    return problems + found
 
 
 def unknown_units(table: Table, codes: pd.Series, known: set[str], column: str = "unit_code") -> list[Problem]:

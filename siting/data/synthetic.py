@@ -14,6 +14,11 @@ and demos use these. They are calibrated to what is known:
   with some applicants applying in several units, some holding licences they
   transferred and some holding licences they never opened.
 
+:func:`generate_other_offices` makes the other networks' offices (Police+10,
+municipal, rural ICT, post) for the competitor-aware siting models: 122
+municipal e-service offices in Tehran county come from the 1393 report; every
+other count and capacity is an assumption stated in :class:`NetworkCalibration`.
+
 Every row carries ``synthetic = true`` and the manifest written beside them
 says so; outputs made from them carry the flag on.
 """
@@ -51,6 +56,69 @@ class Calibration:
     rural_application_share: float = 0.10
     parks: int = 450
     today: dt.date = dt.date(2024, 3, 19)  # 1402/12/29, the end of the register year
+
+
+@dataclass(frozen=True)
+class NetworkCalibration:
+    """Targets of the other-networks generator: only Tehran's 122 municipal offices are from the report.
+
+    The rest are stated assumptions of the right order for tests and demos:
+    Police+10 about one office per 110,000 residents, weighted to cities;
+    municipal offices besides Tehran's one per 250,000 urban residents in units
+    of over a million urban residents; rural ICT offices one per 2,500 rural
+    residents; post offices one per unit seat plus one per 150,000 urban
+    residents. Capacities are visits a day, ±30 %.
+    """
+
+    residents_per_police10: float = 110_000
+    urban_per_municipal: float = 250_000
+    municipal_min_urban: float = 1_000_000
+    rural_per_rural_ict: float = 2_500
+    urban_per_post: float = 150_000
+    capacity: tuple[tuple[str, float], ...] = (("police10", 80.0), ("municipal", 60.0), ("rural_ict", 20.0), ("post", 40.0))
+    services: tuple[tuple[str, str], ...] = (
+        ("police10", "vehicle;licence;passport;fines"), ("municipal", "building permits;municipal dues;e-government"),
+        ("rural_ict", "e-government;banking;post"), ("post", "post;banking;e-government"))
+
+
+def generate_other_offices(dataset: Dataset, seed: int = 1393, calibration: NetworkCalibration = NetworkCalibration()) -> pd.DataFrame:
+    """SYNTHETIC offices of the other networks for a dataset's finest units (the ``other_offices`` contract).
+
+    Counts per unit are the calibration's rates rounded by a seeded draw, so the
+    same seed gives the same register.
+    """
+    rng = np.random.default_rng(seed + 15)  # its own stream: adding it never changes the other registers
+    units = dataset.level(dataset.levels[-1]).reset_index(drop=True)
+    urban = units["pop_urban"].to_numpy(float)
+    rural = units["pop_rural"].to_numpy(float)
+    total = units["pop_total"].to_numpy(float)
+    municipal = np.where(urban >= calibration.municipal_min_urban, urban / calibration.urban_per_municipal, 0.0)
+    tehran = _tehran_county(units)
+    if tehran is not None:
+        municipal[units.index[units["unit_code"] == tehran][0]] = TEHRAN_MUNICIPAL_OFFICES
+    expected = {
+        "police10": (total / calibration.residents_per_police10) * (0.5 + urban / np.maximum(total, 1)),
+        "municipal": municipal,
+        "rural_ict": rural / calibration.rural_per_rural_ict,
+        "post": 1.0 + urban / calibration.urban_per_post,
+    }
+    capacity, services = dict(calibration.capacity), dict(calibration.services)
+    parts = []
+    for network, rate in expected.items():
+        whole = np.floor(rate)
+        counts = (whole + (rng.random(len(rate)) < rate - whole)).astype(int)
+        if network == "municipal" and tehran is not None:
+            counts[units.index[units["unit_code"] == tehran][0]] = TEHRAN_MUNICIPAL_OFFICES
+        codes = np.repeat(units["unit_code"].to_numpy(), counts).astype(object)
+        lon, lat = _points_near(units, codes, dataset, rng)
+        parts.append(pd.DataFrame({
+            "network": network, "services": services[network],
+            "capacity": np.round(capacity[network] * rng.uniform(0.7, 1.3, len(codes)), 1),
+            "unit_code": codes, "lon": np.round(lon, 5), "lat": np.round(lat, 5), "synthetic": True,
+        }))
+    frame = pd.concat(parts, ignore_index=True)
+    frame.insert(0, "office_id", [f"SYN-N{i:05d}" for i in range(1, len(frame) + 1)])
+    return frame
 
 
 def generate_registers(

@@ -1,4 +1,4 @@
-"""Settlement-level location models: maximal covering, set covering and p-median.
+"""Settlement-level location models: maximal covering, set covering, p-median, attendance and market share.
 
 Each model is a function of plain arrays returning a frozen :class:`SitingResult`;
 ``*_from_frames`` adapters take (Geo)DataFrames of settlements, candidate sites
@@ -20,7 +20,17 @@ from siting.locate.distances import (
     read_travel_times,
     within_radius,
 )
-from siting.locate.frames import chosen_candidates, lscp_from_frames, mclp_from_frames, pmedian_from_frames
+from siting.locate.attendance import solve_attendance
+from siting.locate.decay import Decay
+from siting.locate.frames import (
+    attendance_from_frames,
+    chosen_candidates,
+    lscp_from_frames,
+    mclp_from_frames,
+    pmedian_from_frames,
+    share_from_frames,
+)
+from siting.locate.huff import competitor_attraction, solve_max_share, solve_target_share
 from siting.locate.lscp import solve_lscp
 from siting.locate.mclp import solve_mclp
 from siting.locate.mip import MipModel, MipOutcome, MipSolver
@@ -39,6 +49,13 @@ __all__ = [
     "solve_mclp",
     "solve_lscp",
     "solve_pmedian",
+    "solve_attendance",
+    "solve_max_share",
+    "solve_target_share",
+    "competitor_attraction",
+    "Decay",
+    "attendance_from_frames",
+    "share_from_frames",
     "mclp_from_frames",
     "lscp_from_frames",
     "pmedian_from_frames",

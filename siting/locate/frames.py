@@ -21,14 +21,18 @@ import pandas as pd
 import scipy.sparse as sp
 
 from siting.locate._inputs import LocationInputError
+from siting.locate.attendance import solve_attendance
+from siting.locate.decay import Decay
 from siting.locate.distances import MatrixNeighbours, TreeNeighbours, read_travel_times, within_radius
 from siting.locate.lscp import solve_lscp
 from siting.locate.mclp import solve_mclp
+from siting.locate.huff import competitor_attraction, solve_max_share, solve_target_share
 from siting.locate.mip import MipSolver
 from siting.locate.pmedian import solve_pmedian
 from siting.locate.result import SitingResult
 
-__all__ = ["mclp_from_frames", "lscp_from_frames", "pmedian_from_frames", "chosen_candidates"]
+__all__ = ["mclp_from_frames", "lscp_from_frames", "pmedian_from_frames", "attendance_from_frames",
+           "share_from_frames", "chosen_candidates"]
 
 CandidateRule = np.ndarray | str | Callable[[pd.DataFrame], Any] | None
 
@@ -194,6 +198,60 @@ def pmedian_from_frames(
     return solve_pmedian(_population(settlements, population_column), source, p, existing_sites=ex,
                          candidate_mask=allowed, must_cover=_must(settlements, must_cover),
                          service_radius=service_radius, capacities=capacities, solver=solver)
+
+
+def attendance_from_frames(
+    settlements: pd.DataFrame,
+    candidates: pd.DataFrame,
+    p: int,
+    decay: Decay,
+    *,
+    existing: pd.DataFrame | None = None,
+    candidate_rule: CandidateRule = None,
+    min_candidate_population: float | None = None,
+    population_column: str = "population",
+    solver: MipSolver | None = None,
+) -> SitingResult:
+    """Maximise attendance from data frames: great-circle km within ``decay.cutoff``. See
+    :func:`~siting.locate.attendance.solve_attendance`."""
+    sites_xy, ex, allowed = _sites(candidates, existing, candidate_rule, min_candidate_population)
+    distances, _ = _coverage(settlements, sites_xy, decay.cutoff, None, lambda: _site_ids(candidates, existing))
+    return solve_attendance(_population(settlements, population_column), distances, p, decay, existing_sites=ex,
+                            candidate_mask=allowed, solver=solver)
+
+
+def share_from_frames(
+    settlements: pd.DataFrame,
+    candidates: pd.DataFrame,
+    competitors: pd.DataFrame | None,
+    decay: Decay,
+    *,
+    p: int | None = None,
+    target_share: float | None = None,
+    existing: pd.DataFrame | None = None,
+    candidate_rule: CandidateRule = None,
+    min_candidate_population: float | None = None,
+    population_column: str = "population",
+    solver: MipSolver | None = None,
+) -> SitingResult:
+    """Huff market share from data frames: ``p`` new sites maximising the share, or (with
+    ``target_share``) the fewest reaching it. Every office, ours or a competitor's, has
+    attractiveness 1. See :mod:`siting.locate.huff`."""
+    if (p is None) == (target_share is None):
+        raise LocationInputError("give either p (maximise the share) or target_share (fewest sites reaching it)")
+    sites_xy, ex, allowed = _sites(candidates, existing, candidate_rule, min_candidate_population)
+    distances, _ = _coverage(settlements, sites_xy, decay.cutoff, None, lambda: _site_ids(candidates, existing))
+    w = _population(settlements, population_column)
+    if competitors is not None and len(competitors):
+        rivals_xy = _lonlat(competitors, "competitor offices")
+        xy = _lonlat(settlements, "settlements")
+        rivals = competitor_attraction(within_radius(xy[:, 0], xy[:, 1], rivals_xy[:, 0], rivals_xy[:, 1], decay.cutoff), decay)
+    else:
+        rivals = np.zeros(len(settlements))
+    common = dict(existing_sites=ex, candidate_mask=allowed, solver=solver)
+    if p is not None:
+        return solve_max_share(w, distances, rivals, p, decay, **common)
+    return solve_target_share(w, distances, rivals, float(target_share), decay, **common)
 
 
 def chosen_candidates(result: SitingResult, candidates: pd.DataFrame, existing: pd.DataFrame | None = None) -> pd.DataFrame:
