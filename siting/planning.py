@@ -145,6 +145,14 @@ def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan
         # The embedded default has no rural population: a rural share cannot be met there.
         plan = plan.model_copy(update={"rural_share_min": None})
         notes.append("rural share constraint switched off: the data has no rural population")
+    if dataset.metadata.get("converted_offices"):
+        from siting.conversion import licences_no_longer_needed
+
+        counts = dataset.metadata["converted_offices"]
+        filled = licences_no_longer_needed(dataset, scored.scores, scored.level)
+        notes.append(f"{sum(counts.values()):,} offices of other networks converted to counter offices and counted as existing ("
+                     + ", ".join(f"{network} {n:,}" for network, n in counts.items()) + f"): they fill {filled['urban']:,} urban "
+                     f"and {filled['rural']:,} rural offices of unmet need, licences no longer needed")
     inputs = allocation_inputs(dataset, scored, plan)
     if scored.scores["score"].min() < 0:
         notes.append("scores shifted to non-negative need weights for the allocation (negative z-score composites)")
