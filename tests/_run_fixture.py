@@ -270,7 +270,6 @@ def _summary(allocation: pd.DataFrame, applications: pd.DataFrame, level: str) -
     return {
         "scenario": {"name": "Baseline 1403 (synthetic test)", "name_fa": "سناریوی پایه ۱۴۰۳ (آزمایشی)"},
         "status": "Optimal", "objective": 1834.27, "bound": 1834.27, "gap": 0.0, "solver": "HiGHS",
-        "build_seconds": 0.41, "solve_seconds": 1.73,
         "licences_allocated": int(allocation["new_licences"].sum()),
         "need_covered_share": round(float(covered), 4),
         "speculative_share": round(float(allocation["applications_speculative"].sum() / max(allocation["applications"].sum(), 1)), 4),

@@ -17,6 +17,7 @@ import pandas as pd
 
 from siting.errors import AmayeshError
 from siting.outputs import output_folder
+from siting.reproducible import gdal_date
 from siting.report import pages
 from siting.report.classes import METRICS
 from siting.report.fonts import pdf_safe, rc_params
@@ -27,6 +28,8 @@ from siting.report.web_map import write_web_map
 
 FORMATS = ("png", "pdf", "html", "xlsx", "gpkg")
 PACK_FILES = ("pack.pdf", "pack.xlsx", "results.gpkg", "map.html")
+# No creation date: the pack of a run is the same bytes whenever it is written (the date it is for is printed on it).
+PDF_METADATA = {"Title": "Amayesh committee pack", "Creator": "Amayesh", "CreationDate": None}
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,10 @@ def write_pdf_pack(run: RunData, path: Path | str, options: ExportOptions = Expo
     total["pressure"] = total["applications"] / max(total["new_licences"], 1)
     total["population_per_office_after"] = total["pop_total"] / max(total["existing_offices"] + total["new_licences"], 1)
     level_fa = "شهرستان" if run.level == "county" else "استان"
+    counties = by_county(run)
+    counties["moratorium_parts"] = pages.moratorium_parts(counties)
+    summed = [c.key for c in pages.COUNTY_COLUMNS if c.kind == "int" and c.key not in ("rank",)]
+    county_total = {"province_fa": "جمع کل · Total"} | counties[summed].sum(min_count=1).to_dict()
 
     def figures():
         yield pages.cover_page(run, style, contents)
@@ -100,17 +107,15 @@ def write_pdf_pack(run: RunData, path: Path | str, options: ExportOptions = Expo
         yield pages.counterfactual_page(run, style)
         yield from pages.table_pages(provinces, pages.PROVINCE_COLUMNS, run, style, "تخصیص مجوز به تفکیک استان",
                                      "Allocation by province", total=total)
-        yield from pages.table_pages(by_county(run), pages.COUNTY_COLUMNS, run, style, f"تخصیص مجوز به تفکیک {level_fa}",
-                                     f"Allocation by {run.level}", total={"province_fa": "جمع کل · Total"}
-                                     | run.allocation[["pop_total", "existing_offices", "target_offices", "cap", "new_licences",
-                                                       "applications", "applications_speculative"]].sum().to_dict())
+        yield from pages.table_pages(counties, pages.COUNTY_COLUMNS, run, style, f"تخصیص مجوز به تفکیک {level_fa}",
+                                     f"Allocation by {run.level}", total=county_total, note=pages.COUNTY_NOTE)
         yield from pages.table_pages(moratorium, pages.MORATORIUM_COLUMNS, run, style, "فهرست واحدهای ممنوع (اشباع)",
                                      "Moratorium list (saturated units)")
         yield from pages.parameters_pages(run, style)
         for code in _provinces(run, options):
             yield province_map(run, code, options.metric, style, data)
 
-    with plt.rc_context(rc_params()), PdfPages(path, metadata={"Title": "Amayesh committee pack", "Creator": "Amayesh"}) as pdf:
+    with plt.rc_context(rc_params()), PdfPages(path, metadata=PDF_METADATA) as pdf:
         for figure in figures():
             pdf_safe(figure)
             pdf.savefig(figure)
@@ -147,14 +152,15 @@ def result_layers(run: RunData) -> dict[str, gpd.GeoDataFrame]:
 def write_results_gpkg(run: RunData, path: Path | str) -> Path:
     """Write ``results.gpkg`` with every layer of :func:`result_layers`."""
     path = Path(path)
-    for name, layer in result_layers(run).items():
-        frame = layer.copy()
-        for column in frame.columns:
-            if column != frame.geometry.name and frame[column].dtype == object:
-                frame[column] = frame[column].astype("string")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            frame.to_file(path, layer=name, driver="GPKG", mode="a" if path.exists() else "w")
+    with gdal_date(run.stamp):  # GDAL would stamp each layer with the time of writing
+        for name, layer in result_layers(run).items():
+            frame = layer.copy()
+            for column in frame.columns:
+                if column != frame.geometry.name and frame[column].dtype == object:
+                    frame[column] = frame[column].astype("string")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                frame.to_file(path, layer=name, driver="GPKG", mode="a" if path.exists() else "w")
     return path
 
 

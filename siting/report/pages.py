@@ -49,21 +49,38 @@ PROVINCE_COLUMNS = (
     Column("population_per_office_after", "جمعیت/دفتر پس از برنامه", "Pop./office after", 1.5),
     Column("moratorium_units", "واحد ممنوع", "Moratorium", 0.9),
 )
+def _part_columns(part: str, fa: str, en: str) -> tuple[Column, ...]:
+    """Existing, target, cap and new offices of one part (urban or rural) of a unit."""
+    return (Column(f"existing_{part}", f"موجود {fa}", f"Exist. {en}", 0.75), Column(f"target_{part}", f"هدف {fa}", f"Target {en}", 0.75),
+            Column(f"cap_{part}", f"سقف {fa}", f"Cap {en}", 0.7), Column(f"new_{part}", f"جدید {fa}", f"New {en}", 0.7))
+
+
 COUNTY_COLUMNS = (
-    Column("province_fa", "استان", "Province", 1.7, "text"),
-    Column("name_fa", "شهرستان", "County", 1.7, "text"),
-    Column("name_en", "County", "(English)", 1.7, "en"),
-    Column("score", "امتیاز", "Score", 0.8, "score"),
-    Column("rank", "رتبه", "Rank", 0.6),
-    Column("pop_total", "جمعیت", "Population", 1.1),
-    Column("existing_offices", "موجود", "Existing", 0.8),
-    Column("target_offices", "هدف", "Target", 0.7),
-    Column("cap", "سقف", "Cap", 0.6),
-    Column("new_licences", "مجوز جدید", "New", 0.9),
+    Column("province_fa", "استان", "Province", 1.4, "text"),
+    Column("name_fa", "شهرستان", "County", 1.5, "text"),
+    Column("name_en", "County", "(English)", 1.5, "en"),
+    Column("score", "امتیاز", "Score", 0.7, "score"),
+    Column("rank", "رتبه", "Rank", 0.5),
+    Column("pop_total", "جمعیت", "Population", 1.0),
+    # Urban (ش) and rural (ر) parts side by side: each has its own cap, which totals would hide.
+    *_part_columns("urban", "ش", "urb."),
+    *_part_columns("rural", "ر", "rur."),
+    Column("new_licences", "جدید", "New", 0.6),
     Column("applications", "درخواست", "Appl.", 0.8),
     Column("applications_speculative", "سوداگرانه", "Specul.", 0.8),
-    Column("moratorium", "ممنوع", "Morat.", 0.6, "bool"),
+    Column("moratorium_parts", "ممنوع", "Morat.", 0.6, "text"),
 )
+MORATORIUM_PARTS = {(True, True): "ش · ر", (True, False): "ش", (False, True): "ر", (False, False): ""}
+COUNTY_NOTE = ("ش: شهری، ر: روستایی. سقف هر بخش جداگانه است: موجود + جدید ≤ سقف، مگر در بخش ممنوع",
+               "urb./ش: urban part, rur./ر: rural part. Each part has its own cap: existing + new ≤ cap, unless the part is closed (Morat.)")
+
+
+def moratorium_parts(frame: pd.DataFrame) -> pd.Series:
+    """Which parts of each unit are closed, as the county table prints it (ش urban, ر rural)."""
+    keys = zip(frame["moratorium_urban"].astype(bool), frame["moratorium_rural"].astype(bool))
+    return pd.Series([MORATORIUM_PARTS[key] for key in keys], index=frame.index)
+
+
 MORATORIUM_COLUMNS = (
     Column("province_fa", "استان", "Province", 1.6, "text"),
     Column("name_fa", "شهرستان", "Unit", 1.6, "text"),
@@ -138,10 +155,12 @@ def table_pages(
     title_en: str,
     total: dict[str, object] | None = None,
     rows_per_page: int = ROWS_PER_PAGE,
+    note: tuple[str, str] | None = None,
 ) -> Iterator:
     """A table over as many pages as it needs, first column on the right (figures, one at a time).
 
-    ``total`` is an optional last row (e.g. ``{"province_fa": "جمع کل", "new_licences": 2000}``).
+    ``total`` is an optional last row (e.g. ``{"province_fa": "جمع کل", "new_licences": 2000}``);
+    ``note`` a (Persian, English) line printed under the table on every page.
     """
     s = style.scale
     rows = [{c.key: record.get(c.key) for c in columns} for record in frame.to_dict("records")]
@@ -175,6 +194,9 @@ def table_pages(
                 else:
                     fig.text((edges[i] + edges[i + 1]) / 2, y, text, ha="center", va="center", fontsize=7 * s, fontweight=weight)
             y -= height
+        if note is not None:
+            fig.text(0.985, 0.072, note[0], ha="right", va="center", fontsize=6.5 * s, color="#444444")
+            fig.text(0.015, 0.058, note[1], ha="left", va="center", fontsize=6.5 * s, color="#444444")
         yield fig
 
 
@@ -270,7 +292,8 @@ PARAMETER_COLUMNS = (
     Column("parameter", "پارامتر", "Parameter", 2.0, "en"),
     Column("value", "مقدار", "Value", 5.0, "en"),
 )
-RUN_FACTS = ("level", "status", "objective", "bound", "gap", "solver", "build_seconds", "solve_seconds", "licences_allocated",
+# No wall-clock figure (timings.json): the pack of a plan is the same whenever the plan ran.
+RUN_FACTS = ("level", "status", "objective", "bound", "gap", "solver", "licences_allocated",
              "need_covered_share", "speculative_share", "created", "reference_date")
 
 

@@ -237,8 +237,9 @@ def save_map(fig, path: Path | str, close: bool = True) -> Path:
 
 
 def _metadata(fmt: str) -> dict:
+    # No creation date (PDF) and no matplotlib version string (PNG): a map is the same bytes whenever drawn.
     if fmt == "pdf":
-        return {"Creator": "Amayesh", "Title": L.TITLE_EN}
+        return {"Creator": "Amayesh", "Title": L.TITLE_EN, "CreationDate": None}
     return {"Software": "Amayesh"}
 
 

@@ -7,6 +7,7 @@ in one pass.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ ALLOCATION_INTEGERS = (
     "existing_offices", "target_offices", "cap", "new_licences", "new_urban", "new_rural", "applications",
     "applications_fitting", "applications_speculative", "pop_total",
 )
+# Each part's own figures: caps bind urban and rural separately, so totals alone can read as a breach.
+# Optional, so that run folders written before allocation.csv carried them still read (shown as "–").
+PART_COLUMNS = tuple(f"{what}_{part}" for part in ("urban", "rural") for what in ("existing", "target", "cap"))
 APPLICATION_COLUMNS = ("application_id", "unit_code", "applicant_hash", "application_date", "veteran", "education", "decision", "reason")
 DECISIONS = ("granted", "waitlisted", "refused")
 MORATORIUM_COLUMNS = ("unit_code", "name_fa", "name_en", "province_code", "existing_offices", "cap", "reason")
@@ -68,6 +72,7 @@ class RunData:
     sites: pd.DataFrame | None = None
     coverage: pd.DataFrame | None = None
     parameters: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)  # timings.json (wall-clock seconds); never drawn into the pack
 
     @property
     def level(self) -> str:
@@ -96,6 +101,14 @@ class RunData:
         return str(self.summary.get("created") or self.summary.get("reference_date") or "")
 
     @property
+    def stamp(self) -> dt.datetime:
+        """The time written into the metadata of files made from this run: ``SOURCE_DATE_EPOCH``,
+        else the plan's reference date (:func:`siting.reproducible.fixed_time`), never the clock."""
+        from siting.reproducible import fixed_time
+
+        return fixed_time(self.summary.get("reference_date"))
+
+    @property
     def polygons(self) -> bool:
         """Whether the units are polygons (official data) rather than points (embedded default)."""
         kinds = set(self.units.geometry.geom_type.dropna())
@@ -111,7 +124,8 @@ def read_run(folder: Path | str) -> RunData:
         The run folder: ``allocation.csv``, ``applications.csv``, ``moratorium.csv``,
         ``register_audit.csv``, ``scores.csv``, ``weights.csv``, ``summary.json`` and
         ``layers.gpkg``; optionally ``sites.csv``, ``coverage.csv`` and the run's copy of
-        its scenario, ``scenario.yaml`` (its parameters).
+        its scenario, ``scenario.yaml`` (its parameters), and ``timings.json`` (the run's
+        wall-clock seconds, kept apart so that the pack of a plan is the same whenever it ran).
 
     Returns
     -------
@@ -160,6 +174,7 @@ def read_run(folder: Path | str) -> RunData:
     units = _units(layers["units"], allocation, scores, moratorium)
     return RunData(
         parameters=_parameters(folder),
+        timings=_timings(folder),
         folder=folder,
         summary=summary,
         allocation=allocation,
@@ -186,6 +201,16 @@ def _parameters(folder: Path) -> dict:
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _timings(folder: Path) -> dict:
+    """The run's wall-clock figures (``timings.json``), or an empty dict: they are informative only."""
+    path = folder / "timings.json"
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
         return {}
     return loaded if isinstance(loaded, dict) else {}
 
@@ -270,6 +295,8 @@ def _allocation(frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     for column in ("moratorium_urban", "moratorium_rural"):
         if column in frame.columns:
             frame[column] = _booleans(frame[column], name, column, problems)
+    frame = _numeric(frame, name, tuple(c for c in PART_COLUMNS if c in frame.columns), problems)
+    frame = frame.assign(**{c: np.nan for c in PART_COLUMNS if c not in frame.columns})
     duplicated = frame["unit_code"].duplicated(keep=False)
     problems.extend(_rows(name, duplicated, "unit_code", "unit code appears more than once: {}", frame["unit_code"]))
     missing = frame["unit_code"].isna()
@@ -350,6 +377,11 @@ def _units(units: gpd.GeoDataFrame, allocation: pd.DataFrame, scores: pd.DataFra
         lambda texts: "; ".join(dict.fromkeys(str(t) for t in texts))).rename("moratorium_reason")
     merged = merged.merge(reasons, left_on="unit_code", right_index=True, how="left")
     listed = merged["unit_code"].isin(moratorium["unit_code"])
+    setting = moratorium["setting"] if "setting" in moratorium.columns else pd.Series(np.nan, index=moratorium.index)
+    for part in ("urban", "rural"):
+        if f"moratorium_{part}" not in merged.columns:  # older runs: from moratorium.csv's rows for that setting
+            closed = moratorium.loc[setting.eq(part), "unit_code"]
+            merged[f"moratorium_{part}"] = merged["unit_code"].isin(closed) | merged["moratorium"]
     merged["moratorium_partial"] = (listed | merged.get("moratorium_urban", False) | merged.get("moratorium_rural", False)) & ~merged["moratorium"]
     merged["moratorium_partial"] = merged["moratorium_partial"].astype(bool)
     merged["pressure"] = speculative_pressure(merged["applications"], merged["new_licences"])

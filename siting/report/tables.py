@@ -7,11 +7,13 @@ sheet view. Totals are in the ``summary`` sheet, so that the data sheets sum to 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from siting.reproducible import zip_at
 from siting.report import labels as L
 from siting.report.run import RunData
 
@@ -37,7 +39,13 @@ COLUMNS: dict[str, tuple[str, str, str | None]] = {
     "existing_offices": ("دفاتر موجود", "Existing offices", INTEGER),
     "target_offices": ("هدف", "Target offices", INTEGER),
     "gap": ("کمبود", "Gap", INTEGER),
-    "cap": ("سقف", "Cap", INTEGER),
+    "cap": ("سقف (جمع شهری و روستایی)", "Cap (urban + rural)", INTEGER),
+    "existing_urban": ("دفاتر موجود شهری", "Existing urban", INTEGER),
+    "target_urban": ("هدف شهری", "Target urban", INTEGER),
+    "cap_urban": ("سقف شهری", "Cap urban", INTEGER),
+    "existing_rural": ("دفاتر موجود روستایی", "Existing rural", INTEGER),
+    "target_rural": ("هدف روستایی", "Target rural", INTEGER),
+    "cap_rural": ("سقف روستایی", "Cap rural", INTEGER),
     "new_licences": ("مجوز جدید", "New licences", INTEGER),
     "new_urban": ("مجوز جدید شهری", "New urban", INTEGER),
     "new_rural": ("مجوز جدید روستایی", "New rural", INTEGER),
@@ -87,7 +95,10 @@ COLUMNS: dict[str, tuple[str, str, str | None]] = {
 }
 DECISION_FA = {"granted": "پذیرفته", "waitlisted": "در نوبت", "refused": "رد شده"}
 SUM_COLUMNS = ("pop_total", "existing_offices", "target_offices", "new_licences", "new_urban", "new_rural", "applications",
-               "applications_fitting", "applications_speculative")
+               "applications_fitting", "applications_speculative", "existing_urban", "existing_rural", "target_urban", "target_rural")
+# Each part beside the totals: the saturation cap binds urban and rural offices separately.
+PART_COLUMNS = ("existing_urban", "target_urban", "cap_urban", "new_urban", "moratorium_urban",
+                "existing_rural", "target_rural", "cap_rural", "new_rural", "moratorium_rural")
 COUNTERFACTUAL_ITEMS = {
     "licences_in_saturated_units": ("مجوز در واحدهای اشباع", "Licences in saturated units", INTEGER),
     "need_covered_share": ("سهم نیاز پوشش‌یافته", "Share of need covered", SHARE),
@@ -120,7 +131,7 @@ def by_county(run: RunData) -> pd.DataFrame:
     units = pd.DataFrame(run.units.drop(columns="geometry"))
     table = units.merge(province_names(run), on="province_code", how="left")
     columns = ["province_code", "province_fa", "unit_code", "name_fa", "name_en", "score", "rank", "tier", "pop_total",
-               "existing_offices", "target_offices", "gap", "cap", "new_licences", "new_urban", "new_rural", "applications",
+               "existing_offices", "target_offices", "gap", "cap", "new_licences", *PART_COLUMNS, "applications",
                "applications_speculative", "pressure", "population_per_office_after", "moratorium"]
     return table[columns].sort_values(["province_code", "unit_code"], kind="stable").reset_index(drop=True)
 
@@ -129,7 +140,7 @@ def by_province(run: RunData) -> pd.DataFrame:
     """The allocation summed per province, with population per office after the plan and pressure."""
     units = pd.DataFrame(run.units.drop(columns="geometry"))
     grouped = units.groupby("province_code", sort=True)
-    table = grouped[list(SUM_COLUMNS)].sum()
+    table = grouped[list(SUM_COLUMNS)].sum(min_count=1)  # parts missing from older runs stay empty, not 0
     table.insert(0, "units", grouped.size())
     table["moratorium_units"] = grouped["moratorium"].sum().astype(int)
     table["gap"] = table["target_offices"] - table["existing_offices"]
@@ -138,7 +149,7 @@ def by_province(run: RunData) -> pd.DataFrame:
     table["pressure"] = table["applications"] / np.maximum(table["new_licences"], 1)
     table = table.reset_index().merge(province_names(run), on="province_code", how="left")
     columns = ["province_code", "province_fa", "province_en", "units", "pop_total", "existing_offices", "target_offices", "gap",
-               "new_licences", "new_urban", "new_rural", "applications", "applications_speculative", "pressure",
+               "new_licences", "existing_urban", "target_urban", "new_urban", "existing_rural", "target_rural", "new_rural", "applications", "applications_speculative", "pressure",
                "population_per_office_after", "moratorium_units"]
     return table[columns]
 
@@ -185,8 +196,6 @@ def summary_table(run: RunData) -> pd.DataFrame:
         ("مقدار هدف", "Objective", summary.get("objective")),
         ("کران", "Bound", summary.get("bound")),
         ("شکاف بهینگی", "Optimality gap", summary.get("gap")),
-        ("زمان ساخت (ثانیه)", "Build seconds", summary.get("build_seconds")),
-        ("زمان حل (ثانیه)", "Solve seconds", summary.get("solve_seconds")),
         ("مجوزهای تخصیص‌یافته", "Licences allocated", summary.get("licences_allocated")),
         ("سهم نیاز پوشش‌یافته", "Need covered share", summary.get("need_covered_share")),
         ("سهم درخواست‌های سوداگرانه", "Speculative share", summary.get("speculative_share")),
@@ -273,8 +282,25 @@ def write_workbook(run: RunData, path: Path | str) -> Path:
             sheet.sheet_view.rightToLeft = True
     workbook.properties.title = L.TITLE_EN
     workbook.properties.creator = "Amayesh"
-    workbook.save(path)
+    path.write_bytes(_fixed_bytes(workbook, run.stamp))
     return path
+
+
+def _fixed_bytes(workbook, stamp) -> bytes:
+    """The workbook as .xlsx bytes dated ``stamp`` throughout.
+
+    ``Workbook.save`` sets the modified property to the clock and zips every member with the
+    clock's time; writing through openpyxl's ``ExcelWriter`` keeps the properties given here, and
+    :func:`~siting.reproducible.zip_at` dates the members, so a run's workbook is the same bytes whenever written.
+    """
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    workbook.properties.created = workbook.properties.modified = stamp.replace(tzinfo=None)  # openpyxl takes naive UTC
+    buffer = io.BytesIO()
+    ExcelWriter(workbook, ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True)).save()
+    return zip_at(buffer.getvalue(), stamp)
 
 
 def _cell_value(value: object) -> object:

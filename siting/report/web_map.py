@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import OrderedDict
 from pathlib import Path
+from typing import Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -107,7 +109,43 @@ def web_map(
         layer.add_to(m)
     folium.LayerControl(position="topleft", collapsed=False).add_to(m)
     _furniture(m, run, classes, switches, unit_layer, metric, persian_digits, date or dt.date.today())
+    number_elements(m)
     return m
+
+
+def _elements(root) -> Iterator:
+    """Every element under ``root``, depth first, children in the order they were added (a figure's
+    header, html and script sections after its children)."""
+    from branca.element import Element
+
+    stack, seen = [root], set()
+    while stack:
+        element = stack.pop()
+        if id(element) in seen:
+            continue
+        seen.add(id(element))
+        yield element
+        sections = [getattr(element, name, None) for name in ("header", "html", "script")]
+        below = list(element._children.values()) + [s for s in sections if isinstance(s, Element)]
+        stack.extend(reversed(below))
+
+
+def number_elements(m) -> None:
+    """Give every element of the map an id numbered in tree order instead of branca's random one.
+
+    branca names each element after 16 random bytes and the names are the page's JavaScript
+    variables (``map_3f2a…``, ``geo_json_…``), so the same map rendered twice differed on every
+    line. Numbered in tree order, the page is a function of the map's content; children stay keyed
+    by their (new) names, as ``add_child`` keys them.
+    """
+    root = m.get_root()
+    elements = list(_elements(root))
+    old = {id(element): element.get_name() for element in elements}
+    for number, element in enumerate(elements):
+        element._id = f"{number:05d}"
+    for element in elements:
+        element._children = OrderedDict(
+            (child.get_name() if key == old[id(child)] else key, child) for key, child in element._children.items())
 
 
 def render_html(m, offline: bool = True) -> str:
@@ -148,6 +186,15 @@ def _fmt(values: pd.Series, decimals: int, persian: bool) -> pd.Series:
     return values.map(lambda v: L.number(float(v), decimals, persian))
 
 
+def _parts(units: pd.DataFrame, what: str, persian: bool) -> pd.Series:
+    """``urban / rural`` figures of one quantity (``existing``, ``target``, ``cap``, ``new``); "–" where a run lacks them."""
+    def part(setting: str) -> pd.Series:
+        column = f"{what}_{setting}"
+        return _fmt(units[column] if column in units else pd.Series(np.nan, index=units.index), 0, persian)
+
+    return part("urban") + " / " + part("rural")
+
+
 def _unit_properties(units: gpd.GeoDataFrame, classes: dict[str, Classes], run: RunData, persian: bool) -> gpd.GeoDataFrame:
     """Display strings (Persian and English) and the colour of each choropleth, per unit."""
     provinces = run.provinces.set_index("province_code")
@@ -159,6 +206,8 @@ def _unit_properties(units: gpd.GeoDataFrame, classes: dict[str, Classes], run: 
     reason = units["moratorium_reason"].fillna("").astype(str)
     moratorium = units["moratorium"].astype(bool).to_numpy()
     partial = units.get("moratorium_partial", pd.Series(False, index=units.index)).astype(bool).to_numpy()
+    closed_urban = units.get("moratorium_urban", pd.Series(False, index=units.index)).astype(bool).to_numpy()
+    closed_rural = units.get("moratorium_rural", pd.Series(False, index=units.index)).astype(bool).to_numpy()
     new = units["new_licences"].to_numpy()
     conditions = [moratorium | (partial & (new == 0)), new > 0, gap.to_numpy() <= 0]
     reason_fa = np.select(
@@ -182,13 +231,19 @@ def _unit_properties(units: gpd.GeoDataFrame, classes: dict[str, Classes], run: 
             "existing": _fmt(units["existing_offices"], 0, persian),
             "target": _fmt(units["target_offices"], 0, persian),
             "new": _fmt(units["new_licences"], 0, persian),
-            "urban_rural": _fmt(units["new_urban"], 0, persian) + " / " + _fmt(units["new_rural"], 0, persian),
+            "urban_rural": _parts(units, "new", persian),
+            "existing_parts": _parts(units, "existing", persian),
+            "target_parts": _parts(units, "target", persian),
+            "cap_parts": _parts(units, "cap", persian),
             "score": _fmt(units["score"], 3, persian),
             "rank_tier": rank_fa + " / " + _tier(units["tier"], persian),
             "gap": _fmt(gap, 0, persian),
             "applications": _fmt(units["applications"], 0, persian) + " / " + _fmt(units["applications_speculative"], 0, persian),
             "pressure": _fmt(units["pressure"], 1, persian),
-            "moratorium": np.select([moratorium, partial], ["بله · yes", "فقط شهری یا روستایی · urban or rural only"], "خیر · no"),
+            "moratorium": np.select(
+                [moratorium, partial & closed_urban, partial & closed_rural, partial],
+                ["بله، شهری و روستایی · yes, urban and rural", "فقط شهری · urban only", "فقط روستایی · rural only",
+                 "فقط شهری یا روستایی · urban or rural only"], "خیر · no"),
             "reason_fa": reason_fa,
             "reason_en": reason_en,
             "moratorium_flag": moratorium,
@@ -214,7 +269,11 @@ UNIT_FIELDS = {
 }
 POPUP_FIELDS = {
     **UNIT_FIELDS,
-    "urban_rural": "شهری / روستایی · Urban / rural",
+    # Each part on its own: the cap binds urban and rural offices separately, so totals alone can read as a breach.
+    "existing_parts": "موجود شهری / روستایی · Existing urban / rural",
+    "target_parts": "هدف شهری / روستایی · Target urban / rural",
+    "cap_parts": "سقف شهری / روستایی · Cap urban / rural",
+    "urban_rural": "مجوز جدید شهری / روستایی · New urban / rural",
     "score": "امتیاز نیاز · Need score",
     "rank_tier": "رتبه / سطح · Rank / tier",
     "gap": "کمبود · Gap",
@@ -487,17 +546,16 @@ def _furniture(m, run: RunData, classes: dict[str, Classes], switches: dict, uni
         "legend": _legend_html(classes, metric, persian, level_fa, int(run.units["moratorium"].sum()),
                                int(run.units["moratorium_partial"].sum())),
         "attribution": f"{source_en} · <span dir='rtl'>{source_fa}</span>",
-        "switches": {group.get_name(): name for name, group in switches.items()},
     }
 
     class Furniture(MacroElement):
         _template = Template(
             """{% macro script(this, kwargs) %}
             (function () {
-              var map = {{ this.map_name }};
-              var units = {{ this.units_name }};
+              var map = {{ this.map.get_name() }};
+              var units = {{ this.units.get_name() }};
               var config = {{ this.config }};
-              var groups = {{ this.groups }};
+              var groups = { {% for metric, group in this.switches.items() %}{{ metric|tojson }}: {{ group.get_name() }}, {% endfor %} };
               map.attributionControl.setPrefix(false);
               map.attributionControl.addAttribution(config.attribution);
               function box(html, position) {
@@ -521,8 +579,8 @@ def _furniture(m, run: RunData, classes: dict[str, Classes], switches: dict, uni
                 });
               }
               map.on('baselayerchange', function (event) {
-                for (var name in groups) {
-                  if (groups[name] === event.layer) { show(config.switches[name]); }
+                for (var metric in groups) {
+                  if (groups[metric] === event.layer) { show(metric); }
                 }
               });
             })();
@@ -532,9 +590,10 @@ def _furniture(m, run: RunData, classes: dict[str, Classes], switches: dict, uni
         def __init__(self) -> None:
             super().__init__()
             self._name = "AmayeshFurniture"
-            self.map_name = m.get_name()
-            self.units_name = unit_layer.get_name()
+            # Elements, not their names: names are given when the map is numbered (number_elements).
+            self.map = m
+            self.units = unit_layer
+            self.switches = switches
             self.config = json.dumps(config, ensure_ascii=False)
-            self.groups = "{" + ", ".join(f'"{group.get_name()}": {group.get_name()}' for group in switches.values()) + "}"
 
     m.add_child(Furniture())
