@@ -9,7 +9,7 @@ is the same plan with the same files.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -35,32 +35,45 @@ APPLICATION_COLUMNS = [
 
 def prepare_dataset(scenario: Scenario, data: str | None = None, vintage: int = 1395) -> Dataset:
     """Load ``data`` (else the scenario's ``data``, else the embedded default), with
-    SYNTHETIC registers generated when the data brings none and the scenario asks for them."""
+    SYNTHETIC registers generated when the data brings none and the scenario asks for them,
+    and the other networks' offices converted to counter offices when ``plan.convert_networks`` says so."""
+    from siting.data.dataset import locate_rows
+
     dataset = load_dataset(data or scenario.data or "embedded", vintage=vintage)
     seed = scenario.registers.synthetic_seed
     if dataset.offices is None and dataset.applications is None and seed is not None:
-        from siting.data.dataset import locate_rows
         from siting.data.synthetic import generate_registers
 
         generated = generate_registers(dataset, seed=seed)
-        parsed = _as_loaded(list(generated))
+        parsed = _as_loaded(list(generated), ("offices", "applications", "industrial_parks"))
         dataset = dataset.with_registers(*[locate_rows(frame, dataset)[0] for frame in parsed])
+    if dataset.other_offices is None and seed is not None and scenario.registers.synthetic_other_networks:
+        from siting.data.synthetic import generate_other_offices
+
+        parsed = _as_loaded([generate_other_offices(dataset, seed=seed)], ("other_offices",))[0]
+        dataset = replace(dataset, other_offices=locate_rows(parsed, dataset)[0])
+    if scenario.plan.convert_networks:
+        from siting.conversion import convert_networks
+
+        dataset, _ = convert_networks(dataset, scenario.plan.convert_networks, scenario.plan.convert_provinces)
     return dataset
 
 
-def _as_loaded(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+def _as_loaded(frames: list[pd.DataFrame], names: tuple[str, ...]) -> list[pd.DataFrame]:
     """Generated registers hold Jalali text dates; parse them as a loaded file would be."""
     import tempfile
 
     from siting.data._read import read_table
-    from siting.data.registers import parse_applications, parse_offices, parse_parks
+    from siting.data.registers import parse_applications, parse_offices, parse_other_offices, parse_parks
 
+    parsers = {"offices": parse_offices, "applications": parse_applications, "industrial_parks": parse_parks,
+               "other_offices": parse_other_offices}
     out = []
     with tempfile.TemporaryDirectory() as folder:
-        for frame, parser, name in zip(frames, (parse_offices, parse_applications, parse_parks), ("offices", "applications", "industrial_parks")):
+        for frame, name in zip(frames, names):
             path = Path(folder) / f"{name}.csv"
             frame.to_csv(path, index=False)
-            parsed, _ = parser(read_table(path))
+            parsed, _ = parsers[name](read_table(path))
             out.append(parsed)
     return out
 
@@ -90,6 +103,9 @@ def provenance(dataset: Dataset, scenario: Scenario, scenario_path: Path | str, 
             "synthetic_registers": dataset.synthetic_registers,
             "registers_note": "SYNTHETIC registers (generated): not real offices or applicants" if dataset.synthetic_registers else dataset.metadata.get("registers_note"),
             "sha256": data_fingerprint(dataset),
+            **({"converted_offices": dataset.metadata["converted_offices"],
+                "converted_provinces": dataset.metadata.get("converted_provinces")}
+               if dataset.metadata.get("converted_offices") else {}),
         },
         "versions": versions,
     }
