@@ -134,3 +134,32 @@ def test_a_non_empty_folder_is_refused_and_read_batch_names_the_problem(expanded
     assert sorted(p.name for p in (tmp_path / "full").iterdir()) == ["notes.txt"]
     with pytest.raises(AmayeshError, match="not a finished batch folder"):
         read_batch(tmp_path / "full")
+
+
+def test_a_local_worker_killed_mid_batch_loses_no_scenario(reference, expanded, tmp_path):
+    """SIGKILL one process of the pool: the pool is rebuilt and the chunks left are run again."""
+    import multiprocessing
+    import threading
+
+    out = tmp_path / "victim"
+    errors = []
+
+    def run():
+        try:
+            run_batch(expanded, out, workers=2, chunk_size=1, progress=False)
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while len(list((out / "parts").glob("*.json")) if (out / "parts").exists() else []) < 2:
+        assert time.monotonic() < deadline and thread.is_alive(), errors
+        time.sleep(0.02)
+    children = [child for child in multiprocessing.active_children() if child.pid]
+    assert children
+    os.kill(children[0].pid, signal.SIGKILL)
+    thread.join(timeout=240)
+    assert not thread.is_alive() and not errors, errors
+    for name in TABLES:
+        assert (out / name).read_bytes() == (reference / name).read_bytes(), name

@@ -43,6 +43,17 @@ def _table(frame: pd.DataFrame, floats: int = 3) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _named(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
+    """``frame`` with the units' Persian and English names after ``unit_code``."""
+    if frame.empty or "unit_code" not in frame.columns:
+        return frame
+    out = frame.copy()
+    at = list(out.columns).index("unit_code") + 1
+    out.insert(at, "name_en", out["unit_code"].map(lambda c: names.get(c, ("", ""))[1]))
+    out.insert(at, "name_fa", out["unit_code"].map(lambda c: names.get(c, ("", ""))[0]))
+    return out
+
+
 def _svg(figure) -> str:
     import matplotlib.pyplot as plt
 
@@ -236,7 +247,7 @@ def batch_report(runs: pd.DataFrame, allocations: pd.DataFrame, expanded, names:
     Parameters
     ----------
     names
-        Province code → (name_fa, name_en).
+        Unit code (provinces and counties) → (name_fa, name_en).
     """
     from siting.report.fonts import webfont_data_uri
 
@@ -270,11 +281,11 @@ def batch_report(runs: pd.DataFrame, allocations: pd.DataFrame, expanded, names:
         parts.append(f"<p>{len(picks)} counties get licences in at least {ROBUST_SHARE:.0%} of planned scenarios (robust picks); "
                      f"{int((robust['class'] == 'swing').sum())} get them in some scenarios only (swinging); "
                      f"{int((robust['class'] == 'never').sum())} in none.</p>")
-        parts.append("<details><summary>Robust picks / انتخاب‌های پایدار</summary>" + _table(picks) + "</details>")
+        parts.append("<details><summary>Robust picks / انتخاب‌های پایدار</summary>" + _table(_named(picks, names)) + "</details>")
         rules = discovery(allocations, runs, robust)
         parts.append("<p>Swinging counties and the parameter box under which each gets licences (a depth-2 decision tree over the "
                      "varied parameters and effective weights; share_in_box = share of the box's scenarios that allocate it):</p>")
-        parts.append(_table(rules) if len(rules) else "<p>No varied numeric parameter to explain the swings.</p>")
+        parts.append(_table(_named(rules, names)) if len(rules) else "<p>No varied numeric parameter to explain the swings.</p>")
     table = regret(allocations, runs)
     parts.append(_heading("Regret of named scenarios", "پشیمانی سناریوهای نام‌دار"))
     parts.append("<p>Each row's plan measured under each column's scores and need (score-weighted need met); 0 = as good as that "
@@ -282,7 +293,7 @@ def batch_report(runs: pd.DataFrame, allocations: pd.DataFrame, expanded, names:
     stability, rho = rank_stability(allocations, runs)
     parts.append(_heading("Rank stability under weight uncertainty", "پایداری رتبه‌ها در برابر عدم قطعیت وزن‌ها"))
     if len(stability):
-        parts.append((f"<p>Mean Spearman correlation of ranks with the base: {rho:.3f}.</p>" if rho is not None else "") + _table(stability))
+        parts.append((f"<p>Mean Spearman correlation of ranks with the base: {rho:.3f}.</p>" if rho is not None else "") + _table(_named(stability, names)))
     else:
         parts.append("<p>No weight-uncertainty scenarios in this sweep.</p>")
     parts.append("<p>Tables: runs.parquet, allocations.parquet, summary.csv (timings in timings.csv).</p></body></html>")

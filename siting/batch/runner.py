@@ -303,7 +303,7 @@ def run_batch(expanded: Expanded, out: Path, workers: int = 2, scheduler: str | 
     resume
         Reopen a killed batch's folder and run only what is missing.
     province_names
-        Province code → (name_fa, name_en) for the report.
+        Unit code (provinces and counties) → (name_fa, name_en) for the report; without it the report shows codes.
 
     Raises
     ------

@@ -57,8 +57,8 @@ def batch(sweep_file: Path, data: str | None, vintage: str, out: Path | None, wo
             click.echo(f"{spec.order:5d}  {spec.scenario_id}  {spec.family:<11} {spec.label:<40} seed {spec.seed:<10d} {varied}{flag}")
         return
     check_folder(expanded, out, resume, replace)
-    provinces = dataset.level("province")
-    names = {code: (fa, en) for code, fa, en in zip(provinces["unit_code"], provinces["name_fa"], provinces["name_en"])}
+    units = dataset.units
+    names = {code: (fa, en) for code, fa, en in zip(units["unit_code"], units["name_fa"], units["name_en"])}
     outcome = run_batch(expanded, out, workers=workers, scheduler=scheduler, resume=resume, replace=replace,
                         chunk_size=chunk_size, progress=not no_progress, province_names=names)
     click.echo(f"Batch {expanded.sweep.name}: {outcome.total:,} scenarios ({outcome.ran:,} run now, {outcome.skipped:,} already done, "
