@@ -197,7 +197,8 @@ class Scenario(_Strict):
         return value
 
 
-def _format_errors(error: ValidationError) -> str:
+def format_errors(error: ValidationError) -> str:
+    """Pydantic's errors as indented ``field.path: message`` lines (scenarios, catalogues, sweeps)."""
     lines = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "(top level)"
@@ -218,7 +219,7 @@ def validate_scenario(raw: object, source: str) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"{source}: invalid scenario:\n{_format_errors(exc)}") from None
+        raise ScenarioError(f"{source}: invalid scenario:\n{format_errors(exc)}") from None
 
 
 def apply_overrides(scenario: Scenario, overrides: dict[str, object], source: str = "overrides") -> Scenario:

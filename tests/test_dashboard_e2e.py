@@ -214,8 +214,7 @@ def test_planner_session_end_to_end(server, browser, tmp_path):
     assert after["Licences allocated"] == "2,000"
     assert after["Need covered"] != before["Need covered"] or after["Speculative applications refused"] != before["Speculative applications refused"]
     draw_seconds = _map_drawn(page)
-    print(f"county map drawn in {draw_seconds:.2f} s")
-    assert draw_seconds < 15
+    print(f"county map drawn in {draw_seconds:.2f} s")  # a figure, not a target: bench/bench_dashboard.py measures speed
     page.locator("[data-testid=stMetric]").first.scroll_into_view_if_needed()
     english = _shot(page, "dashboard-en.png")
 

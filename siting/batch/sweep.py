@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from siting import __version__
 from siting.errors import ScenarioError
-from siting.scenario import DEFAULT_SCENARIO, Scenario, apply_overrides, load_scenario, validate_scenario
+from siting.scenario import DEFAULT_SCENARIO, Scenario, apply_overrides, format_errors, load_scenario, validate_scenario
 
 #: Settings every batch scenario gets unless the sweep's ``fixed`` block says otherwise: the weight
 #: Monte Carlo of ``amayesh score`` feeds no batch table, and costs a tenth of a scenario's time.
@@ -197,14 +197,6 @@ class Expanded:
     parameters: list[str] = field(default_factory=list)  # the varied dotted names, in first-seen order
 
 
-def _format_errors(error: ValidationError) -> str:
-    lines = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"  {where}: {item['msg']}")
-    return "\n".join(lines)
-
-
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file.
 
@@ -225,7 +217,7 @@ def load_sweep(path: str | Path) -> Sweep:
     try:
         return Sweep.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"{path}: invalid sweep:\n{_format_errors(exc)}") from None
+        raise ScenarioError(f"{path}: invalid sweep:\n{format_errors(exc)}") from None
 
 
 def check_parameter(dotted: str, where: str) -> None:

@@ -208,13 +208,8 @@ def solve_max_share(
     k, g = len(sites.candidates), len(cuts.free)
 
     def make_model(A: sp.csr_matrix, upper: np.ndarray) -> MipModel:
-        budget = sp.csr_matrix(np.concatenate([np.ones(k), np.zeros(g)])[None, :])
-        rows = sp.vstack([A, budget], format="csr")
-        return MipModel(c=np.concatenate([np.zeros(k), w[cuts.free]]), A=rows,
-                        row_lower=np.concatenate([np.full(A.shape[0], -np.inf), [float(p)]]),
-                        row_upper=np.concatenate([upper, [float(p)]]),
-                        col_lower=np.zeros(k + g), col_upper=np.ones(k + g),
-                        integer=np.concatenate([np.ones(k, bool), np.zeros(g, bool)]), maximize=True, offset=cuts.offset)
+        sites_row = np.concatenate([np.ones(k), np.zeros(g)])  # exactly p new sites
+        return _cut_mip(A, upper, k, sites_row, float(p), float(p), np.concatenate([np.zeros(k), w[cuts.free]]), True, cuts.offset)
 
     def evaluate(y, out, bound):
         value = market_share(w, F, C, np.union1d(sites.existing, sites.candidates[y > 0.5]))
@@ -264,13 +259,8 @@ def solve_target_share(
     needed = target_share * total - cuts.offset
 
     def make_model(A: sp.csr_matrix, upper: np.ndarray) -> MipModel:
-        demand = sp.csr_matrix(np.concatenate([np.zeros(k), w[cuts.free]])[None, :])
-        rows = sp.vstack([A, demand], format="csr")
-        return MipModel(c=np.concatenate([np.ones(k), np.zeros(g)]), A=rows,
-                        row_lower=np.concatenate([np.full(A.shape[0], -np.inf), [needed - 1e-9 * total]]),
-                        row_upper=np.concatenate([upper, [np.inf]]),
-                        col_lower=np.zeros(k + g), col_upper=np.ones(k + g),
-                        integer=np.concatenate([np.ones(k, bool), np.zeros(g, bool)]), maximize=False)
+        demand_row = np.concatenate([np.zeros(k), w[cuts.free]])  # captured demand reaches the target
+        return _cut_mip(A, upper, k, demand_row, needed - 1e-9 * total, np.inf, np.concatenate([np.ones(k), np.zeros(g)]), False, 0.0)
 
     def evaluate(y, out, bound):
         value = market_share(w, F, C, np.union1d(sites.existing, sites.candidates[y > 0.5]))
@@ -279,6 +269,17 @@ def solve_target_share(
     build = time.perf_counter() - t0
     y, bound, status, rounds, seconds = _solve_rounds(cuts, make_model, evaluate, solver or HighsSolver())
     return _result("target_share", y, bound, status, rounds, build, seconds, w, F, C, sites, objective_is_share=False)
+
+
+def _cut_mip(cuts: sp.csr_matrix, cut_upper: np.ndarray, n_sites: int, row: np.ndarray, row_lower: float,
+             row_upper: float, objective: np.ndarray, maximize: bool, offset: float) -> MipModel:
+    """The cut rows over ``[y | t]`` plus one more ``row_lower ≤ row · x ≤ row_upper``; the ``n_sites`` y binary, 0 ≤ t ≤ 1."""
+    n_cols = len(row)
+    return MipModel(c=objective, A=sp.vstack([cuts, sp.csr_matrix(row[None, :])], format="csr"),
+                    row_lower=np.concatenate([np.full(cuts.shape[0], -np.inf), [row_lower]]),
+                    row_upper=np.concatenate([cut_upper, [row_upper]]),
+                    col_lower=np.zeros(n_cols), col_upper=np.ones(n_cols), integer=np.arange(n_cols) < n_sites,
+                    maximize=maximize, offset=offset)
 
 
 def _inputs(weights, distances, competitors, decay, attractiveness, existing_sites, candidate_mask, p):
