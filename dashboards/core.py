@@ -192,14 +192,47 @@ def headline(run: PlanRun) -> dict:
     }
 
 
+GROUP_TITLES_FA = {
+    "budget": "بودجه ملی مجوز", "loan_budget": "بودجه وام", "saturation_cap": "سقف اشباع", "viability": "حداقل جمعیت هر دفتر",
+    "province_floor": "کف استانی", "province_ceiling": "سقف استانی", "industrial_parks": "قاعده شهرک صنعتی",
+    "rural_share": "حداقل سهم روستایی", "locked": "قفل کارگروه",
+}
+
+
+def _conflict_fa(conflict: object) -> str:
+    """One conflict of the elastic diagnosis in Persian, from its structured fields (groups, relaxation, rows)."""
+    from siting.report.labels import number
+
+    groups = getattr(conflict, "groups", ())
+    titles = " و ".join(GROUP_TITLES_FA.get(g, g) for g in groups)
+    text = f"این قیدها با هم برآورده نمی‌شوند: {titles}."
+    relaxation = float(getattr(conflict, "relaxation", float("nan")))
+    if relaxation == relaxation:
+        text += f" کمترین تغییری که برنامه را ممکن می‌کند {number(relaxation, 0, persian=True)} مجوز است"
+        rows = list(getattr(conflict, "violated_rows", ()))[:5]
+        if rows:
+            parts = []
+            for group, label, amount in rows:
+                unit = "ریال" if group == "loan_budget" else "مجوز"
+                side = "بیش از حد" if amount > 0 else "کمتر از نیاز"
+                parts.append(f"{GROUP_TITLES_FA.get(group, group)} {label}: {number(abs(amount), 0, persian=True)} {unit} {side}")
+            text += " (" + "؛ ".join(parts) + ")"
+        text += "."
+    return text
+
+
 def infeasible_words(diagnosis: object, lang: str = "en") -> list[str]:
-    """The elastic diagnosis (:class:`optimizer.diagnose.Diagnosis`) as plain sentences, one per conflict."""
+    """The elastic diagnosis (:class:`optimizer.diagnose.Diagnosis`) as plain sentences, one per conflict.
+
+    English uses the diagnosis' own messages; Persian is written from the conflicts' groups, relaxation
+    and rows, so both say the same thing.
+    """
     if diagnosis is None:
         return []
-    lines = []
-    for conflict in getattr(diagnosis, "conflicts", ()) or ():
-        text = getattr(conflict, "message", None) or getattr(conflict, "explanation", None) or str(conflict)
-        lines.append(str(text))
+    conflicts = getattr(diagnosis, "conflicts", ()) or ()
+    if lang == "fa" and conflicts:
+        return [_conflict_fa(c) for c in conflicts]
+    lines = [str(getattr(c, "message", None) or c) for c in conflicts]
     if not lines:
         lines = [line.strip() for line in str(getattr(diagnosis, "message", diagnosis)).splitlines() if line.strip()]
     return lines

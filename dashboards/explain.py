@@ -18,6 +18,7 @@ from optimizer.formulation import EQ, GE, LE, formulate
 from siting.pipeline import PlanRun
 from siting.planning import allocation_inputs, allocation_settings
 from siting.scenario import Scenario
+from siting.text import to_persian_digits
 
 GROUP_WORDS = {
     "budget": ("the national licence budget is spent: other counties' need came first",
@@ -138,7 +139,10 @@ def binding_words(found: Binding, facts: dict, lang: str = "en") -> list[str]:
         en, fa = GROUP_WORDS[group]
         rows = found.rows[found.rows["group"] == group]
         detail = "; ".join(f"{r.row}: {r.activity:g} {r.sense} {r.rhs:g}" for r in rows.head(3).itertuples())
-        words.append(f"{fa if lang == 'fa' else en} ({detail})")
+        if lang == "fa":
+            words.append(f"{fa} ({to_persian_digits(detail)})")
+        else:
+            words.append(f"{en} ({detail})")
     return words
 
 

@@ -161,6 +161,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lock_total": ("Licences", "تعداد مجوز"),
     "exact": ("exact", "دقیق"),
     "at_most": ("at most", "حداکثر"),
+    "no_draws": ("This scenario has no seeded weight draws (sensitivity.draws is 0 in its YAML).",
+                 "این سناریو نمونه‌گیری وزن ندارد (در YAML آن sensitivity.draws صفر است)."),
 }
 
 

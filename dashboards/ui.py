@@ -16,6 +16,7 @@ from dashboards import core
 from dashboards.i18n import t
 from dashboards.maps import simplified_units
 from dashboards.state import ScenarioStore
+from dashboards.tables import table_view
 from siting.scenario import Scenario, scenario_yaml
 
 
@@ -86,7 +87,7 @@ def show_outcome_error(result: core.Outcome) -> None:
     if result.kind == "infeasible":
         st.error(tr("infeasible"))
         st.write(tr("infeasible_hint"))
-        for line in core.infeasible_words(result.diagnosis):
+        for line in core.infeasible_words(result.diagnosis, lang()):
             st.markdown(f"- {line}")
     else:
         st.error(tr("scenario_error"))
@@ -96,3 +97,15 @@ def show_outcome_error(result: core.Outcome) -> None:
 def safe(text: object) -> str:
     """Escape a value for the few HTML snippets the dashboard writes itself."""
     return html.escape(str(text))
+
+
+def table(frame, key: str, column_config: dict | None = None, **kwargs):
+    """``st.dataframe`` in the page's language: translated headers; Persian digits and Jalali dates in Persian mode.
+
+    ``column_config`` entries given by the page win over the translated headers; the return value is
+    ``st.dataframe``'s (a selection event when ``on_select`` is given).
+    """
+    data, labels = table_view(frame, lang())
+    config: dict = {column: label for column, label in labels.items() if label != column}
+    config.update(column_config or {})
+    return st.dataframe(data, key=key, column_config=config, **kwargs)

@@ -124,6 +124,27 @@ def _map_drawn(page) -> float:
     return time.perf_counter() - start
 
 
+# A point inside the county with the largest extent, in the map's container pixels: Leaflet's canvas
+# renderer hit-tests clicks with the layer's own _containsPoint (on layer points), so the same test finds the point.
+_COUNTY_POINT = """() => {
+  const map = window.map; let best = null, extent = -1;
+  map.eachLayer(l => { if (l.feature && l.feature.properties && l.getBounds) {
+    const b = l.getBounds(), e = (b.getNorth() - b.getSouth()) * (b.getEast() - b.getWest());
+    if (e > extent) { extent = e; best = l; } } });
+  const b = best.getBounds(), nw = map.latLngToContainerPoint(b.getNorthWest()), se = map.latLngToContainerPoint(b.getSouthEast());
+  for (let i = 1; i < 24; i++) for (let j = 1; j < 24; j++) {
+    const p = L.point(nw.x + (se.x - nw.x) * i / 24, nw.y + (se.y - nw.y) * j / 24);
+    if (best._containsPoint(map.containerPointToLayerPoint(p))) return {code: String(best.feature.properties.unit_code), x: p.x, y: p.y}; }
+  return null; }"""
+
+
+def _county_point(page) -> tuple[str, dict[str, float]]:
+    frame = next(f for f in page.frames if f.url and "streamlit_folium" in f.url)
+    found = frame.evaluate(_COUNTY_POINT)
+    assert found, "no point inside the largest county"
+    return found["code"], {"x": found["x"], "y": found["y"]}
+
+
 def _shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
@@ -218,8 +239,18 @@ def test_planner_session_end_to_end(server, browser, tmp_path):
     page.locator("[data-testid=stMetric]").first.scroll_into_view_if_needed()
     english = _shot(page, "dashboard-en.png")
 
+    # Click a county on the map (a real mouse click on Leaflet's canvas) and find it on the Why page
+    code, point = _county_point(page)
+    page.locator("iframe[title='streamlit_folium.st_folium']").first.scroll_into_view_if_needed()
+    frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']").first
+    frame.locator(".leaflet-container").first.click(position=point)
+    page.wait_for_selector(f"[data-testid=stAlert]:has-text('{code}')", timeout=TIMEOUT)
+    _ready(page)
+    _shot(page, "e2e-map-click.png")
+
     # Why this county
     _nav(page, "Why this county")
+    page.wait_for_selector(f"[data-testid=stMain] h3:has-text('{code} ·')", timeout=TIMEOUT)
     page.wait_for_selector("text=What bound the allocation", timeout=TIMEOUT)
     page.wait_for_selector("text=Indicator contributions to the score", timeout=TIMEOUT)
     _shot(page, "e2e-why.png")

@@ -98,6 +98,23 @@ def test_persian_digits_and_dates():
     assert t("unknown_key", "fa") == "unknown_key"
 
 
+def test_tables_in_persian_write_persian_digits_and_jalali_dates_but_keep_the_numbers():
+    import datetime as dt
+
+    from dashboards.tables import table_view
+
+    frame = pd.DataFrame({"unit_code": ["0101", "0102"], "new_licences": [1234, 0], "score": [0.12345, np.nan],
+                          "weight": [0.25, 0.75], "application_date": [dt.date(2024, 3, 20), None], "ratio": [1.5, 2.0]})
+    data, labels = table_view(frame, "fa")
+    assert labels["new_licences"] == "مجوز جدید" and labels["unit_code"] == "کد واحد" and labels["ratio"] == "ratio"
+    shown = data.to_html()
+    for text in ("۱٬۲۳۴", "۰٫۱۲۳", "۲۵٫۰٪", "۱۴۰۳/۰۱/۰۱", "۱٫۵۰۰", "–", "0101"):
+        assert text in shown, text
+    assert data.data is frame and frame["new_licences"].tolist() == [1234, 0]  # the grid sorts on the numbers
+    english, labels_en = table_view(frame, "en")
+    assert english is frame and labels_en["new_licences"] == "New licences"
+
+
 def test_explanation_contributions_binding_and_weight_change(run):
     code = "2301"
     parts = explain.contributions(run, code)

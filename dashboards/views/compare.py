@@ -32,12 +32,12 @@ def render() -> None:
     labels = list(allocations)
     wide = compare.side_by_side(allocations)
     st.subheader(ui.tr("province_totals"))
-    st.dataframe(compare.province_totals(wide, labels), hide_index=True, key="compare_provinces")
+    ui.table(compare.province_totals(wide, labels), hide_index=True, key="compare_provinces")
     first = st.selectbox("A", labels, index=0, key="compare_a")
     second = st.selectbox("B", labels, index=1, key="compare_b")
     diff = compare.changes(wide, first, second)
     st.subheader(f"{ui.tr('changes')} ({len(diff)})")
-    st.dataframe(diff, hide_index=True, width="stretch", key="compare_changes")
+    ui.table(diff, hide_index=True, width="stretch", key="compare_changes")
     level = ui.outcome().run.scored.level if ui.outcome().run is not None else "county"
     try:
         geo = ui.geometries(ui.source(), level)

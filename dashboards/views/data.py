@@ -65,7 +65,7 @@ def render() -> None:
         st.subheader(ui.tr("problems"))
         # plain text, as the CLI prints them (file, row, column, message); never rendered as HTML or markdown
         st.code("\n".join(core.problem_lines(problems)), language=None)
-        st.dataframe(problems, hide_index=True, width="stretch", key="problems_table")
+        ui.table(problems, hide_index=True, width="stretch", key="problems_table")
 
     dataset = ui.dataset(ui.source())
     facts = summary(dataset)
@@ -81,7 +81,7 @@ def render() -> None:
     st.subheader(ui.tr("validation"))
     warnings = core.problems_table(list(dataset.warnings))
     if len(warnings):
-        st.dataframe(warnings, hide_index=True, width="stretch", key="warnings_table")
+        ui.table(warnings, hide_index=True, width="stretch", key="warnings_table")
     else:
         st.success(ui.tr("valid"))
 
@@ -91,7 +91,7 @@ def render() -> None:
     rows = [{"register": ui.tr("parks" if name == "industrial_parks" else name), "rows": num(counts[name] or 0, lang),
              "origin": ui.tr("synthetic") if kind_ == "synthetic" else ui.tr("real") if kind_ else ui.tr("none")}
             for name, kind_ in origin.items()]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="registers_table")
+    ui.table(pd.DataFrame(rows), hide_index=True, width="stretch", key="registers_table")
     if dataset.synthetic_registers:
         st.warning(ui.tr("synthetic_registers"))
 

@@ -147,7 +147,7 @@ def render() -> None:
                "cap", "new_urban", "new_rural", "new_licences", "moratorium", "applications", "applications_speculative",
                "population_per_office_after"]
     shown = search(allocation[columns], text, ["unit_code", "name_fa", "name_en", "province_code"]).reset_index(drop=True)
-    event = st.dataframe(shown, hide_index=True, width="stretch", key="allocation_table",
+    event = ui.table(shown, hide_index=True, width="stretch", key="allocation_table",
                          on_select="rerun", selection_mode="single-row")
     rows = getattr(getattr(event, "selection", None), "rows", None) if event is not None else None
     if rows:
@@ -156,7 +156,7 @@ def render() -> None:
     apps_text = st.text_input(ui.tr("search"), key="apps_search")
     apps = run.plan.applications[["application_id", "unit_code", "plan_unit", "setting", "application_date", "decision",
                                   "speculative", "reason", "queue_position"]]
-    st.dataframe(search(apps, apps_text, ["application_id", "unit_code", "plan_unit", "decision", "reason"]),
+    ui.table(search(apps, apps_text, ["application_id", "unit_code", "plan_unit", "decision", "reason"]),
                  hide_index=True, width="stretch", key="applications_table")
 
 

@@ -20,7 +20,7 @@ def render() -> None:
         return
     run = result.run
     if run.scenario.sensitivity.draws < 1:
-        st.info("sensitivity.draws = 0")
+        st.info(ui.tr("no_draws"))
         return
     geo = ui.geometries(ui.source(), run.scored.level)
     key = core.yaml_key_of(run)
@@ -51,11 +51,11 @@ def render() -> None:
     chart = accept.copy()
     chart.index = [f"{code} {names.get(code, '')}" for code in chart.index]
     st.bar_chart(chart, horizontal=True, stack=True)
-    st.dataframe(accept, key="accept_table")
+    ui.table(accept, key="accept_table")
 
     st.subheader(ui.tr("critical"))
     critical = robust.critical_indicator(run)
     first = critical.iloc[0]
     if first["relative_change"] != float("inf"):
         st.success(f"{first['indicator']}: ±{pct(first['relative_change'], lang, 0)}")
-    st.dataframe(critical, hide_index=True, key="critical_table")
+    ui.table(critical, hide_index=True, key="critical_table")

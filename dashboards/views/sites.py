@@ -54,4 +54,4 @@ def render() -> None:
         _localise(m)
         st_folium(m, height=460, use_container_width=True, returned_objects=[], key=f"sites_map_{province}_{county}")
     st.json(placed.summary, expanded=False)
-    st.dataframe(sites, hide_index=True, width="stretch", key="sites_table")
+    ui.table(sites, hide_index=True, width="stretch", key="sites_table")

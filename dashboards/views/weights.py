@@ -48,7 +48,7 @@ def _show_consistency(indicators: list[str], matrix, lang: str, max_cr: float, k
     st.metric(ui.tr("cr"), num(cr, lang, 3), help="CR = CI / RI")
     if cr > max_cr:
         st.warning(ui.tr("cr_bad"))
-        st.dataframe(improving_judgements(indicators, matrix), hide_index=True, key=f"{key}_improve")
+        ui.table(improving_judgements(indicators, matrix), hide_index=True, key=f"{key}_improve")
     else:
         st.success(ui.tr("cr_ok"))
     return cr
@@ -116,7 +116,7 @@ def render() -> None:
             group = aggregate(indicators, matrices)
             st.subheader(ui.tr("aggregate"))
             st.metric(ui.tr("cr"), num(group.group.consistency_ratio, lang, 3))
-            st.dataframe(group.stakeholder_weights.T.join(group.by_indicator), key=f"group_table_{ver}")
+            ui.table(group.stakeholder_weights.T.join(group.by_indicator), key=f"group_table_{ver}")
             max_cr = ahp.max_cr if ahp is not None else 0.1
             if group.group.consistency_ratio <= max_cr and all(r.consistency_ratio <= max_cr for r in group.individual.values()):
                 block = {"method": "group_ahp", "ahp": {"indicators": indicators, "stakeholders": matrices, "max_cr": max_cr}}
@@ -141,7 +141,7 @@ def render() -> None:
         return
     scored = result.scored
     table = scored.weights[["indicator", "label_fa" if lang == "fa" else "label_en", "weight", "cr"]]
-    st.dataframe(table, hide_index=True, key="weights_table",
+    ui.table(table, hide_index=True, key="weights_table",
                  column_config={"weight": st.column_config.ProgressColumn(ui.tr("weight"), min_value=0.0, max_value=1.0, format="%.3f")})
     st.subheader(ui.tr("score_map"))
     geo = ui.geometries(ui.source(), scored.level)
@@ -150,4 +150,4 @@ def render() -> None:
     st_folium(m, height=420, use_container_width=True, returned_objects=[], key="score_map")
     st.markdown(legend_html(classes, ui.tr("score"), lang), unsafe_allow_html=True)
     shown = scored.scores[["unit_code", "name_fa", "name_en", "province_code", "score", "rank", "tier"] + list(scored.weights["indicator"])]
-    st.dataframe(shown, hide_index=True, width="stretch", key="scores_table")
+    ui.table(shown, hide_index=True, width="stretch", key="scores_table")

@@ -46,7 +46,7 @@ def render() -> None:
     parts = explain.contributions(run, code)
     label = "label_fa" if lang == "fa" else "label_en"
     st.bar_chart(parts.set_index(label)["contribution"], horizontal=True)
-    st.dataframe(parts[["indicator", label, "raw", "normalized", "weight", "contribution", "share"]], hide_index=True, key="contrib_table")
+    ui.table(parts[["indicator", label, "raw", "normalized", "weight", "contribution", "share"]], hide_index=True, key="contrib_table")
 
     table = pd.DataFrame([
         {"": ui.tr("existing_urban"), "urban": facts["urban"]["existing"], "rural": facts["rural"]["existing"]},
@@ -55,7 +55,7 @@ def render() -> None:
         {"": ui.tr("catch_u"), "urban": facts["urban"]["viability"], "rural": facts["rural"]["viability"]},
         {"": ui.tr("new"), "urban": facts["urban"]["new"], "rural": facts["rural"]["new"]},
     ])
-    st.dataframe(table, hide_index=True, key="offices_table")
+    ui.table(table, hide_index=True, key="offices_table")
 
     st.markdown(f"**{ui.tr('binding')}**")
     found = explain.binding(run, code)
