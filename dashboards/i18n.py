@@ -32,8 +32,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "official_folder": ("Official folder", "پوشه رسمی"),
     "load": ("Load", "بارگذاری"),
     "loaded": ("Loaded", "بارگذاری شد"),
-    "upload_files": ("Files (provinces, counties, settlements, offices, applications, industrial_parks)",
-                     "فایل‌ها (استان‌ها، شهرستان‌ها، سکونتگاه‌ها، دفاتر، درخواست‌ها، شهرک‌های صنعتی)"),
+    "upload_files": ("Files (provinces, counties, settlements, offices, applications, industrial_parks): CSV, GeoPackage, "
+                     "GeoJSON, FlatGeobuf, GeoParquet or a zipped Shapefile",
+                     "فایل‌ها (استان‌ها، شهرستان‌ها، سکونتگاه‌ها، دفاتر، درخواست‌ها، شهرک‌های صنعتی): CSV، ژئوپکیج، "
+                     "GeoJSON، FlatGeobuf، GeoParquet یا شیپ‌فایل فشرده (zip)"),
     "upload_layer": ("Layer of", "لایه"),
     "validate_upload": ("Validate and load the uploaded files", "اعتبارسنجی و بارگذاری فایل‌ها"),
     "upload_refused": ("The upload was refused; the loaded data is unchanged.", "فایل‌ها پذیرفته نشدند؛ داده‌های بارگذاری‌شده تغییری نکرد."),

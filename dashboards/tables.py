@@ -16,10 +16,12 @@ import pandas as pd
 
 from dashboards.i18n import STRINGS
 from siting.dates import to_jalali
-from siting.report.labels import number
+from siting.report.labels import DECISION_FA, SETTING_FA, STATUS_FA, TIER_FA, number
 from siting.report.tables import COLUMNS, DECIMAL1, INTEGER, SCORE, SHARE
 
 _DECIMALS = {INTEGER: 0, DECIMAL1: 1, SCORE: 3}
+# Coded values written in Persian in Persian mode (the code is what search and selections still see)
+VALUE_WORDS_FA: dict[str, dict[str, str]] = {"tier": TIER_FA, "decision": DECISION_FA, "setting": SETTING_FA, "status": STATUS_FA}
 
 
 def header(column: str, lang: str) -> str:
@@ -44,8 +46,13 @@ def _is_date(series: pd.Series) -> bool:
 
 def cell_formatter(series: pd.Series, lang: str) -> Callable[[Any], str] | None:
     """The function that writes one cell of ``series`` in Persian mode (``None``: leave the cell as it is)."""
-    if lang != "fa" or pd.api.types.is_bool_dtype(series):
+    if lang != "fa":
         return None
+    if pd.api.types.is_bool_dtype(series):
+        return lambda v: "–" if pd.isna(v) else ("بله" if v else "خیر")
+    words = VALUE_WORDS_FA.get(str(series.name))
+    if words is not None:
+        return lambda v: "–" if pd.isna(v) else words.get(str(v), str(v))
     if _is_date(series):
         return lambda v: to_jalali(pd.Timestamp(v).date() if not pd.isna(v) else None, persian_digits=True)
     if not pd.api.types.is_numeric_dtype(series):

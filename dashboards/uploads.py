@@ -2,18 +2,23 @@
 
 Uploads are checked on the server by content, never by extension alone: each file must be a
 GeoPackage (SQLite header), GeoParquet (``PAR1``), FlatGeobuf (``fgb`` magic), GeoJSON (a JSON
-FeatureCollection) or UTF-8 CSV. Files are size-limited, parsed as data only by the readers of
+FeatureCollection), a zipped Shapefile (a ZIP holding one ``.shp`` with its ``.shx`` and ``.dbf``, the
+``.shp`` starting with the Shapefile file code) or UTF-8 CSV. A ZIP's member names are only read for their
+suffix: the members are written as ``<layer>.shp``, ``<layer>.dbf``, ... and their unpacked size counts
+against the upload limit. Files are size-limited, parsed as data only by the readers of
 :mod:`siting.data` (no pickle, no eval), and written under a folder the dashboard names itself
 (``uploads/<random id>/<layer>.<format>``): an uploaded file name is never used as a path.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import uuid
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -35,13 +40,15 @@ def max_upload_bytes() -> int:
 
 
 def sniff(content: bytes) -> str | None:
-    """The format of ``content`` from its bytes: ``gpkg``, ``parquet``, ``fgb``, ``geojson``, ``csv`` or None."""
+    """The format of ``content`` from its bytes: ``gpkg``, ``parquet``, ``fgb``, ``geojson``, ``shapefile``, ``csv`` or None."""
     if content.startswith(b"SQLite format 3\x00"):
         return "gpkg"
     if content[:4] == b"PAR1" and content[-4:] == b"PAR1":
         return "parquet"
     if content[:3] == b"fgb" and len(content) > 8:
         return "fgb"
+    if content.startswith(b"PK\x03\x04"):
+        return "shapefile" if isinstance(shapefile_members(content), dict) else None
     head = content.lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"{"):
         try:
@@ -61,7 +68,47 @@ def sniff(content: bytes) -> str | None:
     return "csv" if "," in first else None
 
 
-SUFFIX_FORMAT = {".gpkg": "gpkg", ".parquet": "parquet", ".fgb": "fgb", ".geojson": "geojson", ".json": "geojson", ".csv": "csv"}
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+SHAPEFILE_REQUIRED = (".shp", ".shx", ".dbf")
+_SHP_FILE_CODE = b"\x00\x00\x27\x0a"  # 9994, big-endian: the first word of every .shp and .shx
+
+
+def shapefile_members(content: bytes, limit: int | None = None) -> dict[str, bytes] | str:
+    """The parts of a zipped Shapefile by suffix (``.shp``, ``.shx``, ``.dbf``, ``.prj``, ``.cpg``), or why not.
+
+    Other members (a ``.qmd``, a readme, macOS ``__MACOSX`` folders) are ignored; the unpacked
+    parts must stay within ``limit`` bytes in total (a ZIP bomb is refused before it is inflated).
+    """
+    limit = max_upload_bytes() if limit is None else limit
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        infos = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        return f"is not a readable ZIP ({exc})"
+    by_suffix: dict[str, list[zipfile.ZipInfo]] = {}
+    for info in infos:
+        suffix = Path(info.filename).suffix.lower()
+        if suffix in SHAPEFILE_PARTS:
+            by_suffix.setdefault(suffix, []).append(info)
+    if len(by_suffix.get(".shp", [])) != 1:
+        return f"holds {len(by_suffix.get('.shp', []))} .shp files: zip one Shapefile per upload"
+    missing = [suffix for suffix in SHAPEFILE_REQUIRED if suffix not in by_suffix]
+    if missing:
+        return f"holds a Shapefile without its {', '.join(missing)} part(s)"
+    if any(len(found) > 1 for found in by_suffix.values()):
+        return "holds more than one file for a part of the Shapefile"
+    if sum(found[0].file_size for found in by_suffix.values()) > limit:
+        return f"unpacks to more than the upload limit of {limit / 2**20:.0f} MB"
+    try:
+        parts = {suffix: archive.read(found[0]) for suffix, found in by_suffix.items()}
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+        return f"cannot be unpacked ({exc})"
+    if not (parts[".shp"].startswith(_SHP_FILE_CODE) and parts[".shx"].startswith(_SHP_FILE_CODE)):
+        return "holds a .shp or .shx that is not a Shapefile (wrong file code)"
+    return parts
+
+
+SUFFIX_FORMAT = {".zip": "shapefile", ".gpkg": "gpkg", ".parquet": "parquet", ".fgb": "fgb", ".geojson": "geojson", ".json": "geojson", ".csv": "csv"}
 FORMAT_SUFFIX = {"gpkg": ".gpkg", "parquet": ".parquet", "fgb": ".fgb", "geojson": ".geojson", "csv": ".csv"}
 
 
@@ -100,9 +147,12 @@ def check_uploads(uploads: list[Upload]) -> tuple[list[Problem], dict[str, tuple
             continue
         fmt = sniff(upload.content)
         claimed = SUFFIX_FORMAT.get(Path(str(name)).suffix.lower())
+        if fmt is None and upload.content.startswith(b"PK\x03\x04"):
+            problems.append(Problem(name, f"{shapefile_members(upload.content)}"))
+            continue
         if fmt is None:
             problems.append(Problem(name, "is not a data file Amayesh reads: its content is none of GeoPackage, GeoParquet, "
-                                          "FlatGeobuf, GeoJSON or UTF-8 CSV"
+                                          "FlatGeobuf, GeoJSON, a zipped Shapefile or UTF-8 CSV"
                                     + (f" although it is named {Path(str(name)).suffix}" if claimed else "")))
             continue
         if claimed is not None and claimed != fmt:
@@ -128,7 +178,11 @@ def stage_uploads(uploads: list[Upload], root: Path, base_source: str) -> tuple[
     folder = Path(root) / uuid.uuid4().hex[:12]
     folder.mkdir(parents=True)
     for layer, (fmt, content) in accepted.items():
-        (folder / f"{layer}{FORMAT_SUFFIX[fmt]}").write_bytes(content)
+        if fmt == "shapefile":
+            for suffix, part in shapefile_members(content).items():
+                (folder / f"{layer}{suffix}").write_bytes(part)
+        else:
+            (folder / f"{layer}{FORMAT_SUFFIX[fmt]}").write_bytes(content)
     if not any(layer in accepted for layer in GEOGRAPHY):
         geography = base_source if base_source == "embedded" else str(Path(base_source).resolve())
         (folder / "amayesh.yaml").write_text(yaml.safe_dump({"geography": geography}), encoding="utf-8")
@@ -143,12 +197,22 @@ def load_uploads(uploads: list[Upload], root: Path, base_source: str, loader) ->
     folder, problems = stage_uploads(uploads, root, base_source)
     if folder is None:
         return None, None, problems
+    # The loader names the staged files (offices.shp); the planner knows the files they uploaded.
+    # Only the base name: an uploaded name may carry folders ("../x.csv") that mean nothing here.
+    uploaded = {u.layer: Path(str(u.filename)).name for u in uploads}
+
+    def as_uploaded(problem: Problem) -> Problem:
+        layer = problem.file.split(".")[0]
+        if layer in uploaded and problem.file != uploaded[layer]:
+            return replace(problem, file=f"{uploaded[layer]} ({problem.file})")
+        return problem
+
     try:
         dataset = loader(str(folder))
     except DataError as exc:
         shutil.rmtree(folder, ignore_errors=True)
-        return None, None, list(exc.problems)
+        return None, None, [as_uploaded(p) for p in exc.problems]
     except AmayeshError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         return None, None, [Problem("(upload)", str(exc))]
-    return dataset, str(folder), list(getattr(dataset, "warnings", ()))
+    return dataset, str(folder), [as_uploaded(p) for p in getattr(dataset, "warnings", ())]

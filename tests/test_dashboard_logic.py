@@ -59,6 +59,74 @@ def test_registers_uploaded_alone_sit_on_the_loaded_geography(tmp_path):
     assert "geography" in (folder / "amayesh.yaml").read_text()
 
 
+def _zipped_shapefile(tmp_path, frame, parts=(".shp", ".shx", ".dbf", ".prj", ".cpg"), prefix="my layer/") -> bytes:
+    import io
+    import zipfile
+
+    folder = tmp_path / "shp"
+    folder.mkdir(exist_ok=True)
+    frame.to_file(folder / "layer.shp", engine="pyogrio")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for suffix in parts:
+            archive.write(folder / f"layer{suffix}", f"{prefix}layer{suffix}")
+        archive.writestr("__MACOSX/._layer.shp", b"resource fork")
+    return buffer.getvalue()
+
+
+def test_a_zipped_shapefile_upload_is_unpacked_under_the_layer_name_and_loaded(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    offices = gpd.GeoDataFrame(
+        {"licence_id": ["L1", "L2"], "unit_code": ["0001", "0001"], "setting": ["urban", "rural"],
+         "status": ["active", "active"], "issue_date": ["2020-01-01", "2021-05-02"]},
+        geometry=[shapely.Point(49.69, 34.09), shapely.Point(49.70, 34.10)], crs=4326)
+    content = _zipped_shapefile(tmp_path, offices)
+    assert uploads.sniff(content) == "shapefile"
+    root = tmp_path / "uploads"
+    data, source, _ = uploads.load_uploads([uploads.Upload("offices of Arak.zip", "offices", content)], root, str(DATA), core.load_data)
+    assert data is not None and sorted(p.name for p in Path(source).iterdir()) == [
+        "amayesh.yaml", "offices.cpg", "offices.dbf", "offices.prj", "offices.shp", "offices.shx"]
+    assert data.offices["licence_id"].tolist() == ["L1", "L2"] and data.offices["lon"].tolist() == [49.69, 49.70]
+    assert len(data.level("county")) == 429  # on the loaded geography
+
+    # A Shapefile without its .shx, a missing column named by the uploaded file, a ZIP of something else
+    problems, _ = uploads.check_uploads([uploads.Upload("a.zip", "offices", _zipped_shapefile(tmp_path, offices, (".shp", ".dbf")))])
+    assert problems[0].file == "a.zip" and "without its .shx" in problems[0].message
+    _, _, problems = uploads.load_uploads([uploads.Upload("b.zip", "offices", _zipped_shapefile(tmp_path, offices.drop(columns="issue_date")))],
+                                          root, str(DATA), core.load_data)
+    assert any(p.file == "b.zip (offices.shp)" and p.column == "issue_date" for p in problems)
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.shp", b"not a shapefile at all")
+        archive.writestr("notes.shx", b"x")
+        archive.writestr("notes.dbf", b"x")
+    problems, _ = uploads.check_uploads([uploads.Upload("c.zip", "offices", buffer.getvalue())])
+    assert "wrong file code" in problems[0].message
+    problems, _ = uploads.check_uploads([uploads.Upload("offices.zip", "offices", b"licence_id,unit_code\nL1,0001\n")])
+    assert "is named .zip but its content is CSV" in problems[0].message
+
+
+def test_a_zip_that_unpacks_beyond_the_limit_is_refused_before_it_is_inflated(tmp_path, monkeypatch):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("x.shp", b"\x00\x00\x27\x0a" + b"\x00" * 5_000_000)
+        archive.writestr("x.shx", b"\x00\x00\x27\x0a")
+        archive.writestr("x.dbf", b"x")
+    content = buffer.getvalue()
+    monkeypatch.setenv("AMAYESH_DASHBOARD_MAX_UPLOAD_MB", "1")
+    assert len(content) < 2**20
+    problems, accepted = uploads.check_uploads([uploads.Upload("bomb.zip", "offices", content)])
+    assert not accepted and "unpacks to more than the upload limit" in problems[0].message
+
+
 def test_store_saves_yaml_and_run_and_never_overwrites_without_asking(tmp_path, run):
     store = ScenarioStore(tmp_path)
     saved = store.save("plan-1", run.scenario, run)
@@ -104,11 +172,12 @@ def test_tables_in_persian_write_persian_digits_and_jalali_dates_but_keep_the_nu
     from dashboards.tables import table_view
 
     frame = pd.DataFrame({"unit_code": ["0101", "0102"], "new_licences": [1234, 0], "score": [0.12345, np.nan],
-                          "weight": [0.25, 0.75], "application_date": [dt.date(2024, 3, 20), None], "ratio": [1.5, 2.0]})
+                          "weight": [0.25, 0.75], "application_date": [dt.date(2024, 3, 20), None], "ratio": [1.5, 2.0],
+                          "tier": ["deprived", "privileged"], "moratorium": [True, False]})
     data, labels = table_view(frame, "fa")
     assert labels["new_licences"] == "مجوز جدید" and labels["unit_code"] == "کد واحد" and labels["ratio"] == "ratio"
     shown = data.to_html()
-    for text in ("۱٬۲۳۴", "۰٫۱۲۳", "۲۵٫۰٪", "۱۴۰۳/۰۱/۰۱", "۱٫۵۰۰", "–", "0101"):
+    for text in ("۱٬۲۳۴", "۰٫۱۲۳", "۲۵٫۰٪", "۱۴۰۳/۰۱/۰۱", "۱٫۵۰۰", "–", "0101", "محروم", "برخوردار", "بله", "خیر"):
         assert text in shown, text
     assert data.data is frame and frame["new_licences"].tolist() == [1234, 0]  # the grid sorts on the numbers
     english, labels_en = table_view(frame, "en")

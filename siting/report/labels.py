@@ -17,6 +17,11 @@ TITLE_FA = "برنامه صدور مجوز دفاتر پیشخوان خدمات 
 TITLE_EN = "Licensing plan for government service counter offices"
 LEVEL_FA = {"county": "شهرستان", "province": "استان"}
 LEVEL_EN = {"county": "county", "province": "province"}
+# Persian words for the coded values planners read in tables, maps and the dashboard
+DECISION_FA = {"granted": "پذیرفته", "waitlisted": "در نوبت", "refused": "رد شده"}
+SETTING_FA = {"urban": "شهری", "rural": "روستایی"}
+STATUS_FA = {"active": "فعال", "suspended": "تعلیق", "unopened": "افتتاح‌نشده", "closed": "بسته"}
+TIER_FA = {"deprived": "محروم", "middle": "میانی", "privileged": "برخوردار"}
 
 
 def number(value: float, decimals: int = 0, persian: bool = False) -> str:

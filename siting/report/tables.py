@@ -15,6 +15,7 @@ import pandas as pd
 
 from siting.reproducible import zip_at
 from siting.report import labels as L
+from siting.report.labels import DECISION_FA
 from siting.report.run import RunData
 
 INTEGER = "#,##0"
@@ -93,7 +94,6 @@ COLUMNS: dict[str, tuple[str, str, str | None]] = {
     "direction": ("جهت", "Direction", None),
     "park_id": ("شناسه شهرک", "Park", TEXT),
 }
-DECISION_FA = {"granted": "پذیرفته", "waitlisted": "در نوبت", "refused": "رد شده"}
 SUM_COLUMNS = ("pop_total", "existing_offices", "target_offices", "new_licences", "new_urban", "new_rural", "applications",
                "applications_fitting", "applications_speculative", "existing_urban", "existing_rural", "target_urban", "target_rural")
 # Each part beside the totals: the saturation cap binds urban and rural offices separately.

@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from siting.report import labels as L
+from siting.report.labels import DECISION_FA, SETTING_FA, STATUS_FA, TIER_FA
 from siting.report.classes import METRICS, Classes, classify_all
 from siting.report.fonts import webfont_data_uri
 from siting.report.offline import check_offline, inline_assets
@@ -35,11 +36,7 @@ from siting.report.run import RunData
 SIMPLIFY_DEGREES = 0.01  # Visvalingam area ~1 km²: invisible below zoom 10
 GRID_DEGREES = 0.0001
 DECISION_COLOURS = {"granted": "#1a9641", "waitlisted": "#fdae61", "refused": "#d7191c"}
-DECISION_FA = {"granted": "پذیرفته", "waitlisted": "در نوبت", "refused": "رد شده"}
-SETTING_FA = {"urban": "شهری", "rural": "روستایی"}
-STATUS_FA = {"active": "فعال", "suspended": "تعلیق", "unopened": "افتتاح‌نشده", "closed": "بسته"}
 MORATORIUM_COLOUR = "#8b0000"
-TIER_FA = {"deprived": "محروم", "middle": "میانی", "privileged": "برخوردار"}
 OSM_TILES = "OpenStreetMap"
 
 
