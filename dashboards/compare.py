@@ -6,9 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 
-RUN_ID_COLUMNS = ("scenario_id", "run_id", "run", "scenario", "scenario_name", "name")
-
-
 def read_allocation(run_folder: Path) -> pd.DataFrame:
     """``allocation.csv`` of a run folder with codes as text."""
     return pd.read_csv(Path(run_folder) / "allocation.csv", dtype={"unit_code": str, "province_code": str})
@@ -44,31 +41,9 @@ def changes(wide: pd.DataFrame, first: str, second: str) -> pd.DataFrame:
 
 
 def read_batch_folder(folder: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """A batch folder's runs and allocations, one allocation table per run id.
+    """A batch folder's runs (:func:`siting.batch.read_batch`) and one allocation table per scenario id."""
+    from siting.batch import read_batch
 
-    Uses ``siting.batch.read_batch(folder)`` when the batch runner offers it; otherwise reads
-    ``runs.parquet`` and ``allocations.parquet`` directly (a run-id column among
-    :data:`RUN_ID_COLUMNS`, ``unit_code`` and ``new_licences``).
-    """
-    folder = Path(folder)
-    runs = allocations = None
-    try:
-        from siting.batch import read_batch  # type: ignore[import-not-found]
-    except ImportError:
-        read_batch = None
-    if read_batch is not None:
-        result = read_batch(folder)
-        runs = getattr(result, "runs", None)
-        allocations = getattr(result, "allocations", None)
-        if runs is None and isinstance(result, tuple):
-            runs, allocations = result[0], result[1]
-        if runs is None and isinstance(result, dict):
-            runs, allocations = result.get("runs"), result.get("allocations")
-    if runs is None or allocations is None:
-        runs = pd.read_parquet(folder / "runs.parquet")
-        allocations = pd.read_parquet(folder / "allocations.parquet")
-    key = next((c for c in RUN_ID_COLUMNS if c in allocations.columns), None)
-    if key is None:
-        raise ValueError(f"allocations.parquet has none of the run-id columns {RUN_ID_COLUMNS}")
+    runs, allocations = read_batch(folder)
     allocations = allocations.assign(unit_code=allocations["unit_code"].astype(str))
-    return runs, {str(run_id): frame.drop(columns=[key]) for run_id, frame in allocations.groupby(key, sort=True)}
+    return runs, {str(run_id): frame.drop(columns=["scenario_id"]) for run_id, frame in allocations.groupby("scenario_id", sort=True)}

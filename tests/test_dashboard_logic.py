@@ -240,9 +240,9 @@ def test_compare_saved_runs_and_a_batch_folder(tmp_path, run):
     assert list(diff["unit_code"]) == ["0001"] and int(diff["difference"].iloc[0]) == 3
     totals = compare.province_totals(wide, ["a", "b"])
     assert int(totals.loc[totals["province_code"] == "total", "b"].iloc[0]) == int(a["new_licences"].sum()) + 3
-    batch = pd.concat([a.assign(run_id="r1"), b.assign(run_id="r2")])
+    batch = pd.concat([a.assign(scenario_id="r1"), b.assign(scenario_id="r2")])
     batch.to_parquet(tmp_path / "allocations.parquet")
-    pd.DataFrame({"run_id": ["r1", "r2"]}).to_parquet(tmp_path / "runs.parquet")
+    pd.DataFrame({"scenario_id": ["r1", "r2"]}).to_parquet(tmp_path / "runs.parquet")
     runs, allocations = compare.read_batch_folder(tmp_path)
     assert sorted(allocations) == ["r1", "r2"] and len(runs) == 2
 

@@ -47,34 +47,7 @@ def dataset_for(scenario, data: str, vintage: int) -> object:
 
         dataset = prepare_dataset(scenario, str(data), int(vintage))
         _DATASETS[key] = dataset
-        _remember_fingerprint(dataset)
     return _DATASETS[key]
-
-
-def _remember_fingerprint(dataset: object) -> None:
-    """Hash a cached dataset once, not once per scenario.
-
-    ``run_plan`` records the data's sha256 in every summary by calling
-    ``siting.pipeline.data_fingerprint``, which hashes every frame (~0.35 s, a third of a
-    county-level scenario). The datasets cached here are never mutated, so their hash is computed
-    once and served from this process's table; any other dataset is hashed as before.
-    """
-    import siting.pipeline as pipeline
-
-    original = getattr(pipeline.data_fingerprint, "__wrapped__", pipeline.data_fingerprint)
-    _FINGERPRINTS[id(dataset)] = (dataset, original(dataset))
-
-    def fingerprint(candidate: object) -> str:
-        known = _FINGERPRINTS.get(id(candidate))
-        if known is not None and known[0] is candidate:
-            return known[1]
-        return original(candidate)
-
-    fingerprint.__wrapped__ = original  # type: ignore[attr-defined]
-    pipeline.data_fingerprint = fingerprint
-
-
-_FINGERPRINTS: dict[int, tuple[object, str]] = {}
 
 
 def warm(data: str, vintage: int, scenarios: tuple) -> None:

@@ -17,6 +17,7 @@ listing them all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
@@ -77,6 +78,18 @@ class Dataset:
             frame is not None and len(frame) and bool(frame["synthetic"].any())
             for frame in (self.offices, self.applications, self.parks, self.other_offices)
         )
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """SHA-256 over the validated frames, computed once per dataset (frames are never mutated;
+        :func:`dataclasses.replace` makes a new dataset with its own hash)."""
+        digest = hashlib.sha256()
+        frames = (self.units.drop(columns="geometry"), self.settlements, self.offices, self.applications, self.parks,
+                  self.other_offices)  # None is skipped: data without the other networks keeps its fingerprint
+        for frame in frames:
+            if frame is not None:
+                digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
+        return digest.hexdigest()
 
     def with_registers(self, offices: pd.DataFrame | None, applications: pd.DataFrame | None, parks: pd.DataFrame | None) -> "Dataset":
         """A copy with other registers (e.g. generated ones)."""
@@ -287,14 +300,8 @@ def locate_rows(frame: pd.DataFrame, dataset: Dataset, table: Table | None = Non
 
 
 def data_fingerprint(dataset: Dataset) -> str:
-    """SHA-256 over the validated frames: identifies the data a run used."""
-    digest = hashlib.sha256()
-    frames = (dataset.units.drop(columns="geometry"), dataset.settlements, dataset.offices, dataset.applications, dataset.parks,
-              dataset.other_offices)  # None is skipped: data without the other networks keeps its fingerprint
-    for frame in frames:
-        if frame is not None:
-            digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
-    return digest.hexdigest()
+    """SHA-256 over the validated frames: identifies the data a run used (hashed once per dataset)."""
+    return dataset.sha256
 
 
 def summary(dataset: Dataset) -> dict:
