@@ -163,3 +163,68 @@ def test_a_local_worker_killed_mid_batch_loses_no_scenario(reference, expanded, 
     assert not thread.is_alive() and not errors, errors
     for name in TABLES:
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
+
+
+def _sheet(path: Path, name: str) -> pd.DataFrame:
+    """A workbook sheet with its English header row (row 2) as columns."""
+    return pd.read_excel(path, sheet_name=name, header=1, dtype={"Unit code": str, "Province code": str, "Scenario id": str})
+
+
+def test_export_opens_a_batch_folder_and_writes_the_batch_pack(reference, tmp_path):
+    import geopandas as gpd
+    from click.testing import CliRunner
+
+    from siting.batch.report import robustness
+    from siting.cli.main import cli
+
+    out = tmp_path / "pack"
+    result = CliRunner().invoke(cli, ["export", "--run", str(reference), "--pack", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["batch.xlsx", "report.html", "robustness.gpkg"]
+    runs, allocations = read_batch(reference)
+    scenarios = _sheet(out / "batch.xlsx", "scenarios")
+    assert scenarios["Scenario id"].tolist() == runs["scenario_id"].tolist()
+    counties = _sheet(out / "batch.xlsx", "counties")
+    expected = robustness(allocations, runs).set_index("unit_code")["share_allocated"]
+    assert len(counties) == 429
+    assert counties.set_index("Unit code")["Share of scenarios allocated"].reindex(expected.index).round(6).tolist() == expected.round(6).tolist()
+    provinces = _sheet(out / "batch.xlsx", "provinces")
+    planned = runs[runs["status"] == "optimal"]
+    for label, licences in zip(planned["label"], planned["licences_allocated"]):
+        assert int(provinces[label].sum()) == int(licences), label
+    layer = gpd.read_file(out / "robustness.gpkg", layer="robustness")
+    assert len(layer) == 429 and layer.geometry.notna().all()
+    assert layer.set_index("unit_code")["share_allocated"].reindex(expected.index).round(6).tolist() == expected.round(6).tolist()
+    assert (out / "report.html").read_bytes() == (reference / "report.html").read_bytes()
+    # Same batch, same bytes; an existing export is not overwritten without --replace
+    again = CliRunner().invoke(cli, ["export", "--run", str(reference), "--format", "xlsx", "--out", str(tmp_path / "again")])
+    assert again.exit_code == 0, again.output
+    assert (tmp_path / "again" / "batch.xlsx").read_bytes() == (out / "batch.xlsx").read_bytes()
+    refused = CliRunner().invoke(cli, ["export", "--run", str(reference), "--pack", "--out", str(out)])
+    assert refused.exit_code != 0 and "--replace" in refused.output
+
+
+def test_export_one_batch_scenario_runs_it_again_to_the_plan_the_batch_reported(reference, tmp_path):
+    from click.testing import CliRunner
+
+    from siting.cli.main import cli
+
+    runs, allocations = read_batch(reference)
+    wanted = runs.set_index("label").loc["grid:budget_licences=1500", "scenario_id"]
+    out = tmp_path / "one"
+    result = CliRunner().invoke(cli, ["export", "--run", str(reference), "--scenario", "grid:budget_licences=1500",
+                                      "--format", "xlsx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    counties = _sheet(out / "pack.xlsx", "counties").set_index("Unit code")["New licences"]
+    batch = allocations[allocations["scenario_id"] == wanted].set_index("unit_code")["new_licences"]
+    assert int(counties.sum()) == 1500
+    assert counties.reindex(batch.index).astype(int).tolist() == batch.astype(int).tolist()
+    assert list(reference.glob("export*")) == []  # only --out was written
+    # An id prefix works too; an invalid scenario has no plan and leaves nothing behind
+    by_id = CliRunner().invoke(cli, ["export", "--run", str(reference), "--scenario", wanted[:8], "--format", "xlsx",
+                                     "--out", str(tmp_path / "by-id")])
+    assert by_id.exit_code == 0, by_id.output
+    bad = CliRunner().invoke(cli, ["export", "--run", str(reference), "--scenario", "bad", "--format", "xlsx", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 1 and "is invalid and has no plan" in bad.output and not (tmp_path / "bad").exists()
+    unknown = CliRunner().invoke(cli, ["export", "--run", str(reference), "--scenario", "nope", "--pack", "--out", str(tmp_path / "nope")])
+    assert unknown.exit_code == 1 and "no scenario has the id or label 'nope'" in unknown.output

@@ -1,4 +1,4 @@
-"""``amayesh export``: the committee pack, or one format, from a plan run folder."""
+"""``amayesh export``: the committee pack, or one format, from a plan run folder or a batch folder."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ METRICS = ("new_licences", "score", "gap", "pressure")
 
 @click.command()
 @click.option("--run", "run_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Run folder written by `amayesh plan`.")
+              help="Run folder written by `amayesh plan`, or a batch folder written by `amayesh batch`.")
+@click.option("--scenario", "scenario", default=None, metavar="ID|LABEL",
+              help="With a batch folder: export this scenario's pack (id, id prefix or label; its kept plan folder, or the "
+              "scenario run again on the batch's data) [default: the batch pack].")
 @click.option("--pack", is_flag=True, help="Write the committee pack: pack.pdf, pack.xlsx, results.gpkg, map.html.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Write one format: png or pdf (national and province maps), html (map.html), xlsx (pack.xlsx), "
@@ -38,7 +41,7 @@ METRICS = ("new_licences", "score", "gap", "pressure")
 @click.option("--date", "date_text", default=None, metavar="DATE",
               help="Date printed on maps and pages, Jalali (1403/01/15) or Gregorian [default: today].")
 @reports_errors
-def export(run_dir: Path, pack: bool, fmt: str | None, out: Path | None, replace: bool, paper: str, persian_digits: bool,
+def export(run_dir: Path, scenario: str | None, pack: bool, fmt: str | None, out: Path | None, replace: bool, paper: str, persian_digits: bool,
            scheme: str, breaks: tuple[str, ...], metric: str, provinces: tuple[str, ...], basemap: bool,
            date_text: str | None) -> None:
     """Write maps, tables and the committee pack of a plan run.
@@ -47,6 +50,11 @@ def export(run_dir: Path, pack: bool, fmt: str | None, out: Path | None, replace
     county, moratorium list, counterfactual, parameters and weights), pack.xlsx,
     results.gpkg and map.html (works offline). With --format: one of them, or the
     print maps as 300 dpi PNG or vector PDF.
+
+    From a batch folder: the batch pack (batch.xlsx with every scenario, the counties'
+    robustness, provinces across scenarios, regret and rank stability; robustness.gpkg;
+    report.html), or with --format xlsx|gpkg|html one of them; with --scenario ID, that
+    scenario's committee pack as for a plan folder.
     """
     from siting.dates import parse_date
     from siting.errors import AmayeshError
@@ -65,8 +73,19 @@ def export(run_dir: Path, pack: bool, fmt: str | None, out: Path | None, replace
         raise AmayeshError(f"--date: {exc}") from None
     style = MapStyle(paper=paper, persian_digits=persian_digits, scheme=scheme, breaks=parse_breaks(breaks), date=date)
     options = ExportOptions(style=style, provinces=tuple(provinces) or None, basemap=basemap, metric=metric)
-    destination = out if out is not None else run_dir / "export"
-    written = run_export(run_dir, destination, None if pack else fmt, options, replace=replace)
+    from siting.batch.export import export_batch, export_scenario, is_batch_folder
+
+    if not is_batch_folder(run_dir):
+        if scenario is not None:
+            raise click.UsageError(f"--scenario needs a batch folder; {run_dir} has no batch.json")
+        destination = out if out is not None else run_dir / "export"
+        written = run_export(run_dir, destination, None if pack else fmt, options, replace=replace)
+    elif scenario is not None:
+        written = export_scenario(run_dir, scenario, out, None if pack else fmt, options, replace=replace)
+        destination = written[0].parent if written else out
+    else:
+        destination = out if out is not None else run_dir / "export"
+        written = export_batch(run_dir, destination, None if pack else fmt, replace=replace)
     for path in written:
         click.echo(f"  {path.name:<40} {path.stat().st_size / 1024:>9,.0f} KB")
     click.echo(f"Wrote {len(written)} file(s) to {destination}")

@@ -93,6 +93,27 @@ COLUMNS: dict[str, tuple[str, str, str | None]] = {
     "pop_rural": ("جمعیت روستایی", "Rural population", INTEGER),
     "direction": ("جهت", "Direction", None),
     "park_id": ("شناسه شهرک", "Park", TEXT),
+    "viable_urban": ("دفاتر پایدار شهری (قاعده پایداری)", "Viable urban offices", INTEGER),
+    "viable_rural": ("دفاتر پایدار روستایی (قاعده پایداری)", "Viable rural offices", INTEGER),
+    "counter_share": ("سهم دفاتر پیشخوان از مراجعه", "Counter offices' share of visits", SHARE),
+    "visits_urban": ("مراجعه سالانه شهری", "Urban visits a year", INTEGER),
+    "visits_rural": ("مراجعه سالانه روستایی", "Rural visits a year", INTEGER),
+    # batch tables (siting.batch)
+    "scenario_id": ("شناسه سناریو", "Scenario id", TEXT),
+    "label": ("سناریو", "Scenario", None),
+    "family": ("خانواده", "Family", None),
+    "status": ("وضعیت", "Status", None),
+    "message": ("پیام", "Message", None),
+    "class": ("پایداری", "Robustness", None),
+    "share_allocated": ("سهم سناریوهای دارای مجوز", "Share of scenarios allocated", SHARE),
+    "mean_licences": ("میانگین مجوز", "Mean licences", DECIMAL1),
+    "min": ("کمینه", "Minimum", INTEGER),
+    "median": ("میانه", "Median", DECIMAL1),
+    "max": ("بیشینه", "Maximum", INTEGER),
+    "median_rank": ("میانه رتبه", "Median rank", DECIMAL1),
+    "rank_p5": ("رتبه صدک ۵", "Rank, 5th percentile", DECIMAL1),
+    "rank_p95": ("رتبه صدک ۹۵", "Rank, 95th percentile", DECIMAL1),
+    "share_top50": ("سهم در ۵۰ رتبه نخست", "Share in the top 50", SHARE),
 }
 SUM_COLUMNS = ("pop_total", "existing_offices", "target_offices", "new_licences", "new_urban", "new_rural", "applications",
                "applications_fitting", "applications_speculative", "existing_urban", "existing_rural", "target_urban", "target_rural")
@@ -133,6 +154,8 @@ def by_county(run: RunData) -> pd.DataFrame:
     columns = ["province_code", "province_fa", "unit_code", "name_fa", "name_en", "score", "rank", "tier", "pop_total",
                "existing_offices", "target_offices", "gap", "cap", "new_licences", *PART_COLUMNS, "applications",
                "applications_speculative", "pressure", "population_per_office_after", "moratorium"]
+    # The viability limits as applied (and the market behind them under the visits rule); older run folders lack them.
+    columns += [c for c in ("viable_urban", "viable_rural", "counter_share", "visits_urban", "visits_rural") if c in table]
     return table[columns].sort_values(["province_code", "unit_code"], kind="stable").reset_index(drop=True)
 
 
@@ -266,12 +289,22 @@ def write_workbook(run: RunData, path: Path | str) -> Path:
     -------
     Path
     """
+    return write_sheets(workbook_sheets(run), path, run.stamp)
+
+
+def write_sheets(sheets: dict[str, pd.DataFrame], path: Path | str, stamp, title: str = L.TITLE_EN) -> Path:
+    """Write frames as the sheets of one workbook, as ``pack.xlsx`` is written, dated ``stamp`` throughout.
+
+    Returns
+    -------
+    Path
+    """
     from openpyxl import Workbook
 
     path = Path(path)
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for name, frame in workbook_sheets(run).items():
+    for name, frame in sheets.items():
         sheet = workbook.create_sheet(name)
         _write_sheet(sheet, frame)
         if name == "summary":
@@ -280,9 +313,9 @@ def write_workbook(run: RunData, path: Path | str) -> Path:
             _counterfactual_formats(sheet)
         if name == "weights":
             sheet.sheet_view.rightToLeft = True
-    workbook.properties.title = L.TITLE_EN
+    workbook.properties.title = title
     workbook.properties.creator = "Amayesh"
-    path.write_bytes(_fixed_bytes(workbook, run.stamp))
+    path.write_bytes(_fixed_bytes(workbook, stamp))
     return path
 
 
@@ -308,8 +341,8 @@ def _cell_value(value: object) -> object:
         return None
     if isinstance(value, (np.integer,)):
         return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None  # no limit (inf) is a blank cell: Excel has no infinity
     if isinstance(value, (np.bool_, bool)):
         return "بله · yes" if value else "خیر · no"
     if isinstance(value, (dict, list)):
