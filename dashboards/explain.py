@@ -76,7 +76,9 @@ def binding(run: PlanRun, unit_code: str) -> Binding:
     plan = run.scenario.plan
     if plan.rural_share_min and run.scored.scores["pop_rural"].sum() == 0:
         plan = plan.model_copy(update={"rural_share_min": None})
-    inputs = allocation_inputs(run.dataset, run.scored, plan)
+    # The plan's own viability limits (the visits rule's come from the siting layer, recorded in the allocation).
+    markets = run.plan.allocation.set_index("unit_code")[["viable_urban", "viable_rural"]] if plan.viability_rule == "visits" else None
+    inputs = allocation_inputs(run.dataset, run.scored, plan, markets)
     settings = allocation_settings(plan, run.scored.scores)
     formulation = formulate(inputs, settings)
     areas = formulation.areas
@@ -108,12 +110,9 @@ def unit_facts(run: PlanRun, unit_code: str) -> dict:
     """Existing urban/rural offices, targets, caps, new licences and rank of one unit."""
     scores = run.scored.scores.set_index("unit_code").loc[unit_code]
     allocation = run.plan.allocation.set_index("unit_code").loc[unit_code]
-    plan = run.scenario.plan
-    slack = plan.saturation_slack
-    cap_u = np.floor(scores["target_urban"] * (1 + slack) + 1e-9) if slack is not None else np.inf
-    cap_r = np.floor(scores["target_rural"] * (1 + slack) + 1e-9) if slack is not None else np.inf
-    via_u = np.floor(scores["pop_urban"] / plan.min_catchment_urban + 1e-9) if plan.min_catchment_urban else np.inf
-    via_r = np.floor(scores["pop_rural"] / plan.min_catchment_rural + 1e-9) if plan.min_catchment_rural else np.inf
+    # Caps and viability limits as the optimiser applied them (planning.caps), whatever the rule.
+    cap_u, cap_r = allocation["cap_urban"], allocation["cap_rural"]
+    via_u, via_r = allocation["viable_urban"], allocation["viable_rural"]
     return {
         "name_fa": scores["name_fa"], "name_en": scores["name_en"], "province_code": scores["province_code"],
         "score": float(scores["score"]), "rank": int(scores["rank"]), "tier": str(scores["tier"]),

@@ -88,7 +88,8 @@ class AreaTable:
         ``inf`` when caps are off.
     viability_limit : float array
         Offices allowed by the minimum catchment, ``floor(population /
-        min_catchment)``; ``inf`` when off.
+        min_catchment)``, or the market-based limit of the inputs
+        (``viable_urban`` / ``viable_rural``) where given; ``inf`` when off.
     rank : int array
         Position of the area in the fixed tie-breaking order: units sorted by
         code, urban before rural.
@@ -238,6 +239,9 @@ def area_table(inputs: AllocationInputs, settings: AllocationSettings) -> AreaTa
     # floor(pop / inf) = 0 would forbid everything: an absent minimum means no limit.
     limit_u = np.floor(inputs.urban_population / mc_u + _EPS) if np.isfinite(mc_u) else np.full(n_units, np.inf)
     limit_r = np.floor(inputs.rural_population / mc_r + _EPS) if np.isfinite(mc_r) else np.full(n_units, np.inf)
+    # The siting layer's market-based limits, where given, replace the residents-per-office rule.
+    limit_u = np.where(np.isnan(inputs.viable_urban), limit_u, inputs.viable_urban)
+    limit_r = np.where(np.isnan(inputs.viable_rural), limit_r, inputs.viable_rural)
     order = np.argsort(inputs.unit_code, kind="stable")
     unit_rank = np.empty(n_units, dtype=np.int64)
     unit_rank[order] = np.arange(n_units)

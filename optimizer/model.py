@@ -45,7 +45,7 @@ Constraints (each group switchable in :class:`~optimizer.problem.AllocationSetti
     \sum_k x_k &= B \;\; (\text{or} \le B)                         && \text{(budget)}\\
     \sum_k \text{cost}_k\, x_k &\le L                              && \text{(loan budget)}\\
     x_k &\le \max(0, \lfloor T_k (1 + \sigma) \rfloor - e_k)       && \text{(saturation cap)}\\
-    x_k &\le \max(0, \lfloor P_k / M_k \rfloor - e_k)              && \text{(viability)}\\
+    x_k &\le \max(0, N_k - e_k), \;\; N_k = \lfloor P_k / M_k \rfloor \text{ or the market's } N_k && \text{(viability)}\\
     \sum_{k \in p} x_k &\ge F_p                                    && \text{(province floors)}\\
     \sum_{k \in p} x_k &\le \lfloor \theta B \rfloor               && \text{(province ceilings)}\\
     \sum_{k \in i} x_k &\ge 1 \quad \forall i: \text{park}_i, e_i = 0 && \text{(industrial parks)}\\

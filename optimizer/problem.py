@@ -71,6 +71,12 @@ class AllocationInputs:
     locked_urban, locked_rural : array of float, optional
         New licences fixed by the committee; ``NaN`` leaves the unit free.
         Default all free.
+    viable_urban, viable_rural : array of float, optional
+        Offices (existing and new) the part's market sustains, from the siting
+        layer (:mod:`siting.viability`: expected visits after the other networks
+        take their share). Where given they replace the minimum-catchment rule
+        ``floor(population / min_catchment)``; ``NaN`` keeps that rule. Default
+        the rule everywhere.
 
     Raises
     ------
@@ -91,6 +97,8 @@ class AllocationInputs:
     has_industrial_park: np.ndarray | None = None
     locked_urban: np.ndarray | None = None
     locked_rural: np.ndarray | None = None
+    viable_urban: np.ndarray | None = None
+    viable_rural: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
@@ -132,6 +140,8 @@ class AllocationInputs:
             "has_industrial_park": coerce("has_industrial_park", bool, False),
             "locked_urban": coerce("locked_urban", float, np.nan),
             "locked_rural": coerce("locked_rural", float, np.nan),
+            "viable_urban": coerce("viable_urban", float, np.nan),
+            "viable_rural": coerce("viable_rural", float, np.nan),
         }
 
         if n_units == 0:
@@ -164,6 +174,10 @@ class AllocationInputs:
             set_ = ~np.isnan(values)
             bad = set_ & (~np.isfinite(values) | (values < 0) | (values != np.round(values)))
             flag(name, bad, "locked licences not a whole number >= 0 (use NaN to leave free)")
+        for name in ("viable_urban", "viable_rural"):
+            values = columns[name]
+            bad = ~np.isnan(values) & (~np.isfinite(values) | (values < 0) | (values != np.round(values)))
+            flag(name, bad, "viable offices not a whole number >= 0 (use NaN for the minimum-catchment rule)")
 
         if problems:
             raise DataError(problems)

@@ -75,8 +75,9 @@ def allocation_settings(plan: PlanSettings, scores: pd.DataFrame) -> AllocationS
     )
 
 
-def allocation_inputs(dataset: Dataset, scored: ScoreResult, plan: PlanSettings) -> AllocationInputs:
-    """Per-unit arrays for the optimiser from the scores and the registers."""
+def allocation_inputs(dataset: Dataset, scored: ScoreResult, plan: PlanSettings, markets: pd.DataFrame | None = None) -> AllocationInputs:
+    """Per-unit arrays for the optimiser from the scores and the registers (and the viable offices of
+    :func:`viability_limits` when the visits rule is used)."""
     table = scored.scores
     codes = table["unit_code"].to_numpy()
     unknown = sorted(set(plan.locks) - set(codes))
@@ -112,6 +113,8 @@ def allocation_inputs(dataset: Dataset, scored: ScoreResult, plan: PlanSettings)
         has_industrial_park=parks,
         locked_urban=locked_urban,
         locked_rural=locked_rural,
+        viable_urban=None if markets is None else markets["viable_urban"].reindex(codes).to_numpy(float),
+        viable_rural=None if markets is None else markets["viable_rural"].reindex(codes).to_numpy(float),
     )
 
 
@@ -130,11 +133,38 @@ def need_weights(scores: np.ndarray) -> np.ndarray:
 
 
 def caps(inputs: AllocationInputs, settings: AllocationSettings) -> pd.DataFrame:
-    """Saturation cap per unit and part, exactly as the optimiser applies it (its area table)."""
+    """Saturation cap and viability limit per unit and part, exactly as the optimiser applies them (its area table)."""
     areas = area_table(inputs, settings)
-    table = pd.DataFrame({"unit": areas.unit_index, "kind": areas.kind, "cap": areas.cap_limit})
-    wide = table.pivot(index="unit", columns="kind", values="cap").reindex(range(len(inputs.unit_code)))
-    return pd.DataFrame({"cap_urban": wide["urban"].to_numpy(), "cap_rural": wide["rural"].to_numpy()}, index=inputs.unit_code)
+    table = pd.DataFrame({"unit": areas.unit_index, "kind": areas.kind, "cap": areas.cap_limit, "viable": areas.viability_limit})
+    out = {}
+    for value in ("cap", "viable"):
+        wide = table.pivot(index="unit", columns="kind", values=value).reindex(range(len(inputs.unit_code)))
+        out[f"{value}_urban"], out[f"{value}_rural"] = wide["urban"].to_numpy(), wide["rural"].to_numpy()
+    return pd.DataFrame(out, index=inputs.unit_code)
+
+
+def viability_limits(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> tuple[pd.DataFrame | None, str]:
+    """The market-based viable offices per unit and part (``plan.viability_rule: visits``), and the rule in words.
+
+    Returns ``(None, words)`` under the residents rule: the optimiser then applies the minimum catchments.
+    """
+    plan = scenario.plan
+    if plan.viability_rule == "residents":
+        parts = [f"{name} {value:,.0f} residents per office" for name, value in
+                 (("urban", plan.min_catchment_urban), ("rural", plan.min_catchment_rural)) if value]
+        return None, "viability rule: residents (" + (", ".join(parts) or "off") + ")"
+    from siting.locate.decay import Decay
+    from siting.viability import unit_markets
+
+    d = scenario.site.decay
+    markets = unit_markets(dataset, scored.scores, scored.level, Decay(kind=d.kind, cutoff=d.cutoff_km, beta=d.beta, d0=d.d0_km),
+                           list(plan.viability_networks), plan.visits_per_resident, plan.min_visits_urban,
+                           plan.min_visits_rural)
+    words = (f"viability rule: visits ({plan.visits_per_resident:g} visits per resident a year, after the "
+             f"{', '.join(plan.viability_networks) or 'no'} offices take their Huff share with {d.kind} decay to "
+             f"{d.cutoff_km:g} km; at least {plan.min_visits_urban:,.0f} visits per urban and {plan.min_visits_rural:,.0f} per "
+             f"rural office; median counter share {np.median(markets['counter_share']):.1%})")
+    return markets, words
 
 
 def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan:
@@ -153,7 +183,9 @@ def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan
         notes.append(f"{sum(counts.values()):,} offices of other networks converted to counter offices and counted as existing ("
                      + ", ".join(f"{network} {n:,}" for network, n in counts.items()) + f"): they fill {filled['urban']:,} urban "
                      f"and {filled['rural']:,} rural offices of unmet need, licences no longer needed")
-    inputs = allocation_inputs(dataset, scored, plan)
+    markets, viability_words = viability_limits(dataset, scenario, scored)
+    notes.append(viability_words)
+    inputs = allocation_inputs(dataset, scored, plan, markets)
     if scored.scores["score"].min() < 0:
         notes.append("scores shifted to non-negative need weights for the allocation (negative z-score composites)")
     settings = allocation_settings(plan, scored.scores)
@@ -177,6 +209,10 @@ def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan
     allocation["cap_urban"] = cap["cap_urban"]
     allocation["cap_rural"] = cap["cap_rural"]
     allocation["cap"] = cap["cap_urban"] + cap["cap_rural"]
+    allocation["viable_urban"] = cap["viable_urban"]
+    allocation["viable_rural"] = cap["viable_rural"]
+    if markets is not None:
+        allocation = allocation.join(markets[["counter_share", "visits_urban", "visits_rural"]])
     allocation["moratorium"] = saturated
     allocation["moratorium_urban"] = saturated_urban
     allocation["moratorium_rural"] = saturated_rural
@@ -225,9 +261,9 @@ def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan
         "reference_date": today.isoformat(),
         "notes": notes,
         "plan": outcome_measures(allocation["new_urban"], allocation["new_rural"], allocation, moratorium_codes,
-                                 plan_speculative, plan.min_catchment_urban, plan.min_catchment_rural),
+                                 plan_speculative),
         "fcfs": outcome_measures(_per_unit(fcfs, "urban"), _per_unit(fcfs, "rural"), allocation, moratorium_codes,
-                                 fcfs_speculative, plan.min_catchment_urban, plan.min_catchment_rural),
+                                 fcfs_speculative),
         "applications": int(len(screened)),
         "applications_speculative": int(screened["speculative"].sum()),
         "applications_granted": int((screened["decision"] == "granted").sum()),

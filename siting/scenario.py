@@ -118,6 +118,16 @@ class PlanSettings(_Strict):
     saturation_slack: float | None = Field(0.1, ge=0)
     min_catchment_urban: float | None = Field(5000, ge=0)
     min_catchment_rural: float | None = Field(3000, ge=0)
+    # Viability: "residents" keeps existing + new <= floor(population / min_catchment) per part; "visits" takes each
+    # part's limit from the visits its market leaves counter offices after the other networks' share (siting.viability).
+    viability_rule: Literal["residents", "visits"] = "residents"
+    visits_per_resident: float = Field(1.0, gt=0, description="visits a resident makes to counter-type offices in a year")
+    min_visits_urban: float = Field(5000, gt=0, description="visits a year an urban office needs to be viable")
+    min_visits_rural: float = Field(3000, gt=0, description="visits a year a rural office needs to be viable")
+    viability_networks: list[Literal["police10", "municipal", "rural_ict", "post"]] = Field(
+        default_factory=lambda: ["police10", "municipal"],
+        description="the other networks whose offices take a share of the visits under the visits rule (the 1393 report "
+                    "names Police+10 and municipal offices as the parallel networks offering the same services)")
     province_floor: ProvinceFloor | None = None
     province_ceiling_share: float | None = Field(0.15, gt=0, le=1)
     rural_share_min: float | None = Field(0.3, ge=0, le=1)

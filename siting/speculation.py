@@ -181,21 +181,22 @@ def screen_applications(
 
 def outcome_measures(
     new_urban: pd.Series, new_rural: pd.Series, units: pd.DataFrame, moratorium: set[tuple[str, str]],
-    speculative_served: int, min_catchment_urban: float | None, min_catchment_rural: float | None,
+    speculative_served: int,
 ) -> dict:
     """Headline measures of an issuance (the plan or a counterfactual) over the plan's units.
 
     ``units`` is indexed by unit code with ``gap``, ``existing_urban``,
-    ``existing_rural``, ``pop_urban`` and ``pop_rural``; licences are given per
-    part. A licence is "below viability" when its part ends with fewer residents
-    per office than the minimum catchment.
+    ``existing_rural``, ``viable_urban`` and ``viable_rural`` (the offices each part
+    sustains under the plan's viability rule; NaN or inf: no limit); licences are given
+    per part. A licence is "below viability" when its part ends with more offices than
+    it sustains.
     """
     measures = {"licences": 0, "licences_in_saturated_units": 0, "licences_in_units_below_viability": 0}
-    for part, new, minimum in (("urban", new_urban, min_catchment_urban), ("rural", new_rural, min_catchment_rural)):
+    for part, new in (("urban", new_urban), ("rural", new_rural)):
         licences = new.reindex(units.index).fillna(0)
         saturated = np.fromiter(((code, part) in moratorium for code in units.index), bool, len(units))
-        per_office = units[f"pop_{part}"] / (units[f"existing_{part}"] + licences).replace(0, np.nan)
-        below = (licences > 0) & (per_office < (minimum or 0))
+        viable = units[f"viable_{part}"].astype(float).fillna(np.inf)
+        below = (licences > 0) & (units[f"existing_{part}"] + licences > viable)
         measures["licences"] += int(licences.sum())
         measures["licences_in_saturated_units"] += int(licences[saturated].sum())
         measures["licences_in_units_below_viability"] += int(licences[below].sum())

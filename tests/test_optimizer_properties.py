@@ -39,6 +39,9 @@ def areas_of(inputs: AllocationInputs, s: AllocationSettings) -> dict[str, np.nd
     mc_r = s.min_catchment_rural
     limit_u = np.array([math.floor(p / mc_u + 1e-9) if mc_u else math.inf for p in inputs.urban_population])
     limit_r = np.array([math.floor(p / mc_r + 1e-9) if mc_r else math.inf for p in inputs.rural_population])
+    # The siting layer's viable offices replace the residents rule where given (NaN: the rule).
+    limit_u = np.array([r if math.isnan(v) else v for r, v in zip(limit_u, inputs.viable_urban)])
+    limit_r = np.array([r if math.isnan(v) else v for r, v in zip(limit_r, inputs.viable_rural)])
     lock_u = inputs.locked_urban if s.respect_locks else np.full(inputs.n_units, np.nan)
     lock_r = inputs.locked_rural if s.respect_locks else np.full(inputs.n_units, np.nan)
     if s.split_urban_rural:
@@ -177,6 +180,8 @@ def instances(draw, max_units: int = 3, with_budget: bool = True):
         has_industrial_park=draw(st.lists(st.booleans(), min_size=n, max_size=n)),
         locked_urban=draw(st.lists(st.sampled_from([np.nan, np.nan, np.nan, 0.0, 1.0, 2.0]), min_size=n, max_size=n)),
         locked_rural=draw(st.lists(st.sampled_from([np.nan, np.nan, np.nan, 0.0, 1.0]), min_size=n, max_size=n)),
+        viable_urban=draw(st.lists(st.sampled_from([np.nan, np.nan, 0.0, 2.0, 5.0]), min_size=n, max_size=n)),
+        viable_rural=draw(st.lists(st.sampled_from([np.nan, np.nan, 1.0, 3.0]), min_size=n, max_size=n)),
     )
     split = draw(st.booleans())
     floors = draw(

@@ -301,12 +301,15 @@ def test_outcome_measures_hand_computed():
         "existing_rural": [1, 2, 0],
         "pop_urban": [50_000.0, 20_000.0, 40_000.0],
         "pop_rural": [9_000.0, 30_000.0, 0.0],
+        # floor(pop / 5,000) urban and floor(pop / 3,000) rural: the residents rule's limits
+        "viable_urban": [10.0, 4.0, 8.0],
+        "viable_rural": [3.0, 10.0, 0.0],
     }, index=["U1", "U2", "U3"])
     new_urban = pd.Series({"U1": 3, "U2": 1})
     new_rural = pd.Series({"U1": 2, "U2": 3, "U3": 0})
-    measures = outcome_measures(new_urban, new_rural, units, {("U2", "urban"), ("U3", "urban")}, 7, 5000, 3000)
-    # U1 urban 50,000 / 8 = 6,250 ≥ 5,000; U1 rural 9,000 / 3 = 3,000 (not below 3,000);
-    # U2 urban 20,000 / 5 = 4,000 < 5,000 (below viability, and saturated); U2 rural 30,000 / 5 = 6,000.
+    measures = outcome_measures(new_urban, new_rural, units, {("U2", "urban"), ("U3", "urban")}, 7)
+    # U1 urban 8 offices ≤ 10; U1 rural 3 ≤ 3 (not below viability);
+    # U2 urban 5 > 4 (below viability, and saturated); U2 rural 5 ≤ 10.
     # Need covered: min(5, 4) + min(4, 6) = 8 of 4 + 6 = 10.
     assert measures == {
         "licences": 9,
@@ -319,8 +322,9 @@ def test_outcome_measures_hand_computed():
 
 def test_outcome_measures_without_viability_or_gap():
     units = pd.DataFrame({"gap": [0, -1], "existing_urban": [1, 1], "existing_rural": [0, 0],
-                          "pop_urban": [100.0, 100.0], "pop_rural": [0.0, 0.0]}, index=["A", "B"])
-    measures = outcome_measures(pd.Series({"A": 2}), pd.Series(dtype=float), units, set(), 0, None, None)
+                          "pop_urban": [100.0, 100.0], "pop_rural": [0.0, 0.0],
+                          "viable_urban": [np.inf, np.inf], "viable_rural": [np.nan, np.nan]}, index=["A", "B"])
+    measures = outcome_measures(pd.Series({"A": 2}), pd.Series(dtype=float), units, set(), 0)
     assert measures["licences"] == 2
     assert measures["licences_in_units_below_viability"] == 0
     assert measures["need_covered_share"] == 1.0  # no unit has a positive gap
@@ -328,8 +332,8 @@ def test_outcome_measures_without_viability_or_gap():
 
 def test_outcome_measures_of_nothing_issued():
     units = pd.DataFrame({"gap": [3], "existing_urban": [0], "existing_rural": [0],
-                          "pop_urban": [1.0], "pop_rural": [1.0]}, index=["A"])
-    measures = outcome_measures(pd.Series(dtype=float), pd.Series(dtype=float), units, set(), 0, 5000, 3000)
+                          "pop_urban": [1.0], "pop_rural": [1.0], "viable_urban": [0.0], "viable_rural": [0.0]}, index=["A"])
+    measures = outcome_measures(pd.Series(dtype=float), pd.Series(dtype=float), units, set(), 0)
     assert measures["licences"] == 0 and measures["need_covered_share"] == 0.0
     assert np.isfinite(measures["need_covered_share"])
 
