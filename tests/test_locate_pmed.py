@@ -131,3 +131,49 @@ def test_pmed_style_integer_distances_give_integer_optimum():
     r = solve_pmedian(np.ones(120), D, 6)
     assert r.objective == round(r.objective)
     assert r.bound <= r.objective + 1e-6
+
+
+# Published optima of the capacitated problems (Osman & Christofides 1994; OR-Library pmedcapinfo).
+PUBLISHED_CAPACITATED = dict(zip(range(1, 21), (713, 740, 751, 651, 664, 778, 787, 820, 715, 829,
+                                                 1006, 966, 1026, 982, 1091, 954, 1034, 1043, 1031, 1005)))
+
+
+def read_orlib_pmedcap(path: Path) -> dict[int, tuple[np.ndarray, np.ndarray, int, int, int]]:
+    """Problems of an OR-Library ``pmedcap`` file: number → (points, demands, p, capacity, optimum in the file)."""
+    lines = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    count, at, problems = int(lines[0][0]), 1, {}
+    for _ in range(count):
+        number, optimum = (int(t) for t in lines[at])
+        n, p, capacity = (int(t) for t in lines[at + 1])
+        rows = np.array(lines[at + 2:at + 2 + n], dtype=float)
+        assert rows.shape == (n, 4) and (rows[:, 0] == np.arange(1, n + 1)).all(), f"problem {number}: {rows.shape}"
+        problems[number] = (rows[:, 1:3], rows[:, 3], p, capacity, optimum)
+        at += 2 + n
+    assert at == len(lines)
+    return problems
+
+
+@pytest.fixture(scope="module")
+def pmedcap():
+    return read_orlib_pmedcap(ORLIB / "pmedcap1.txt")
+
+
+# Every 50-point problem, and two of the 100-point ones; the other eight take 11 to 285 s each here
+# (HiGHS on the 10,000-pair assignment model), so all 20 run in `python bench/bench_locate.py --rows pmedcap`.
+IN_TESTS = (*range(1, 11), 13, 16)
+
+
+@pytest.mark.parametrize("number", IN_TESTS)
+def test_orlib_capacitated_pmedian_reproduces_the_published_optimum(pmedcap, number):
+    points, demand, p, capacity, in_file = pmedcap[number]
+    assert in_file == PUBLISHED_CAPACITATED[number]
+    # OR-Library's convention for these problems: each Euclidean distance truncated to an integer
+    D = np.floor(np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=2)))
+    r = solve_pmedian(np.ones(len(D)), MatrixNeighbours(D), p, capacities=capacity, loads=demand, k_capacitated=len(D))
+    assert r.status == "optimal" and len(r.selected) == p
+    assert r.objective == PUBLISHED_CAPACITATED[number]
+    # exact single-sourced assignment: each customer to one open median, no median over its capacity
+    assert set(r.assignment) <= set(r.selected)
+    load = np.bincount(np.searchsorted(r.selected, r.assignment), weights=demand, minlength=p)
+    assert (load <= capacity + 1e-9).all()
+    assert r.objective == pytest.approx(D[np.arange(len(D)), r.assignment].sum())

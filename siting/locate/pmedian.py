@@ -28,8 +28,13 @@ Capacitated (single sourcing, each settlement served by one office of capacity
 ``cap_j``), over the pairs of the ``k_capacitated`` nearest sites per settlement::
 
     minimise    Σ_{(i,j)} w_i d_ij x_ij
-    subject to  Σ_j x_ij = 1,  x_ij ≤ y_j,  Σ_i w_i x_ij ≤ cap_j y_j,
+    subject to  Σ_j x_ij = 1,  x_ij ≤ y_j,  Σ_i q_i x_ij ≤ cap_j y_j,
                 Σ_{j new} y_j = p,  y_j = 1 (existing),  x, y ∈ {0, 1}
+
+``q_i`` is the load settlement ``i`` puts on its office (``loads``: residents or
+expected visits; by default its weight ``w_i``). With unit weights and loads
+as demands this is the capacitated p-median of Osman & Christofides (1994),
+whose OR-Library optima the tests reproduce.
 """
 
 from __future__ import annotations
@@ -316,6 +321,7 @@ def solve_pmedian(
     must_cover: np.ndarray | None = None,
     service_radius: float | None = None,
     capacities: np.ndarray | float | None = None,
+    loads: np.ndarray | None = None,
     solver: MipSolver | None = None,
     k_initial: int | None = None,
     k_capacitated: int = 50,
@@ -351,6 +357,9 @@ def solve_pmedian(
     capacities : array_like or float, optional
         Maximum population per office; switches to the capacitated assignment
         model over the ``k_capacitated`` nearest sites of each settlement.
+    loads : array_like, shape (n,), optional
+        What each settlement uses of its office's capacity (default its weight,
+        e.g. expected visits where the weights are residents).
     solver : MipSolver, optional
         Default :class:`~siting.locate.HighsSolver`. Its time limit applies per round.
     k_initial : int, optional
@@ -384,7 +393,8 @@ def solve_pmedian(
     is_ex = sites.is_existing[cols]
     cap = capacity_array(capacities, m_all)
     if cap is not None:
-        return _solve_capacitated(w, src, cols, is_ex, p, must, service_radius, cap[cols], solver, k_capacitated, sites, t0)
+        q = w if loads is None else check_weights(loads, n)
+        return _solve_capacitated(w, q, src, cols, is_ex, p, must, service_radius, cap[cols], solver, k_capacitated, sites, t0)
 
     k0 = int(k_initial) if k_initial else max(8, int(np.ceil(3 * m / max(p + len(sites.existing), 1))))
     L = _Lists(src, is_ex, np.full(n, k0, dtype=np.int64))
@@ -559,14 +569,14 @@ def _repair_must(lists: sp.csr_matrix, chosen: np.ndarray, is_ex: np.ndarray, al
     return np.array(sorted(chosen), dtype=np.int64)
 
 
-def _solve_capacitated(w: np.ndarray, src: NeighbourSource, cols: np.ndarray, is_ex: np.ndarray, p: int,
+def _solve_capacitated(w: np.ndarray, q: np.ndarray, src: NeighbourSource, cols: np.ndarray, is_ex: np.ndarray, p: int,
                        must: np.ndarray, radius: float | None, cap: np.ndarray, solver: MipSolver, k_cap: int,
                        sites: SiteSets, t0: float) -> SitingResult:
     n, m = src.n_demand, len(cols)
     lists, _ = src.nearest(np.full(n, min(k_cap, m)))
     rows, _ = _row_positions(lists.indptr)
     pj, dd = lists.indices.astype(np.int64), lists.data
-    ok = w[rows] <= cap[pj]
+    ok = q[rows] <= cap[pj]
     if must.any():
         ok &= ~(must[rows] & (dd > radius))
     pi, pj, dd = rows[ok], pj[ok], dd[ok]
@@ -580,7 +590,7 @@ def _solve_capacitated(w: np.ndarray, src: NeighbourSource, cols: np.ndarray, is
         sp.coo_matrix((np.ones(e), (pi, m + ar)), shape=(n, m + e)),
         sp.coo_matrix((np.concatenate([np.ones(e), -np.ones(e)]), (np.concatenate([ar, ar]), np.concatenate([m + ar, pj]))),
                       shape=(e, m + e)),
-        sp.coo_matrix((np.concatenate([w[pi], -np.minimum(cap, w.sum() + 1.0)]),
+        sp.coo_matrix((np.concatenate([q[pi], -np.minimum(cap, q.sum() + 1.0)]),
                        (np.concatenate([pj, np.arange(m)]), np.concatenate([m + ar, np.arange(m)]))), shape=(m, m + e)),
         sp.coo_matrix((np.ones(len(new)), (np.zeros(len(new), dtype=np.int64), new)), shape=(1, m + e)),
     ], format="csr")
