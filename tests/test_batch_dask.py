@@ -91,6 +91,38 @@ def test_the_cluster_gives_byte_identical_tables(cluster, local_reference, share
         assert (out / name).read_bytes() == (local_reference / name).read_bytes(), name
     timings = (out / "timings.csv").read_text()
     assert timings.count("\n") == 10
+    # The planner's cluster is left as it was: the plugin is gone and the workers' profilers run again
+    from distributed import Client
+
+    with Client(cluster["address"], timeout="30s") as client:
+        assert "amayesh-dataset" not in client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.worker_plugins))
+        assert all(client.run(lambda dask_worker: dask_worker.periodic_callbacks["profile"].is_running()).values())
+
+
+def test_the_plugin_pauses_the_worker_profiler_while_registered():
+    from siting.batch.worker import PROFILER_CALLBACKS, DatasetPlugin
+
+    class Callback:
+        def __init__(self):
+            self.running = True
+
+        def is_running(self):
+            return self.running
+
+        def stop(self):
+            self.running = False
+
+        def start(self):
+            self.running = True
+
+    class Worker:
+        periodic_callbacks = {name: Callback() for name in (*PROFILER_CALLBACKS, "heartbeat")}
+
+    plugin, worker = DatasetPlugin("embedded", 1395, ()), Worker()
+    plugin.setup(worker)
+    assert [c.running for c in worker.periodic_callbacks.values()] == [False, False, True]
+    plugin.teardown(worker)
+    assert all(c.running for c in worker.periodic_callbacks.values())
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(shared_data, tmp_path):

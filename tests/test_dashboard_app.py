@@ -140,6 +140,17 @@ def test_an_infeasible_scenario_is_explained_in_words(home):
     assert set("۰۱۲۳۴۵۶۷۸۹") & set(sentences[0])
 
 
+def test_the_visits_viability_rule_is_a_plan_parameter(home):
+    at = app("plan")
+    by_key(at.radio, "vrule_").set_value("visits").run()
+    # The default data carries no register of the other networks: the page says what the rule needs
+    assert any("viability_rule: visits needs the register of the other networks" in e.value for e in at.error)
+    assert at.session_state["outcome"].run is None
+    by_key(at.radio, "vrule_").set_value("residents").run()
+    run = at.session_state["outcome"].run
+    assert run is not None and any(n.startswith("viability rule: residents") for n in run.summary["notes"])
+
+
 def test_weights_direct_edit_rescores_and_ahp_shows_cr_and_fixes(home):
     at = app("weights")
     by_key(at.selectbox, "method_").set_value("direct").run()

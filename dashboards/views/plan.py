@@ -28,6 +28,15 @@ def _parameters() -> None:
                                 step=0.05, key=f"slack_{ver}", disabled=not caps_on)
         catch_u = c2.number_input(ui.tr("catch_u"), min_value=0.0, value=float(p.min_catchment_urban or 0), step=500.0, key=f"cu_{ver}")
         catch_r = c2.number_input(ui.tr("catch_r"), min_value=0.0, value=float(p.min_catchment_rural or 0), step=500.0, key=f"cr_{ver}")
+        rules = ["residents", "visits"]
+        rule = c2.radio(ui.tr("viability_rule"), rules, index=rules.index(p.viability_rule), horizontal=True,
+                        format_func=lambda r: ui.tr(f"viability_{r}"), key=f"vrule_{ver}_{ui.lang()}")
+        visits = c2.number_input(ui.tr("visits_per_resident"), min_value=0.01, value=float(p.visits_per_resident), step=0.1,
+                                 key=f"vpr_{ver}", disabled=rule != "visits")
+        visits_u = c2.number_input(ui.tr("min_visits_u"), min_value=1.0, value=float(p.min_visits_urban), step=500.0,
+                                   key=f"mvu_{ver}", disabled=rule != "visits")
+        visits_r = c2.number_input(ui.tr("min_visits_r"), min_value=1.0, value=float(p.min_visits_rural), step=500.0,
+                                   key=f"mvr_{ver}", disabled=rule != "visits")
         ceiling = c3.number_input(ui.tr("ceiling"), min_value=0.0, max_value=1.0, value=float(p.province_ceiling_share or 0), step=0.01, key=f"ceil_{ver}")
         rural = c3.number_input(ui.tr("rural_share"), min_value=0.0, max_value=1.0, value=float(p.rural_share_min or 0), step=0.05, key=f"rural_{ver}")
         parks = c1.checkbox(ui.tr("parks_rule"), value=p.enforce_parks, key=f"parks_{ver}")
@@ -70,6 +79,8 @@ def _parameters() -> None:
         "saturation_slack": float(slack) if caps_on else None, "min_catchment_urban": float(catch_u) or None,
         "min_catchment_rural": float(catch_r) or None, "province_ceiling_share": float(ceiling) or None,
         "rural_share_min": float(rural) or None, "enforce_parks": bool(parks), "province_floor": floor, "locks": locks,
+        "viability_rule": rule, "visits_per_resident": float(visits), "min_visits_urban": float(visits_u),
+        "min_visits_rural": float(visits_r),
     })
     raw["need"].update({"urban_residents_per_office": float(need_u), "rural_residents_per_office": float(need_r)})
     try:

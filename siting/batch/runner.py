@@ -284,6 +284,10 @@ def _run_dask(chunks: list[list[dict]], args: tuple, scheduler: str, seeds: tupl
                 sink.write(result)
             future.release()
     finally:
+        try:  # the cluster is the planner's: leave it as it was (teardown restarts the workers' profilers)
+            client.unregister_worker_plugin("amayesh-dataset")
+        except Exception:  # noqa: BLE001 - a scheduler already gone has nothing left to unregister
+            pass
         client.close()
 
 
