@@ -26,7 +26,10 @@ ALLOCATION_COLUMNS = [
     "existing_urban", "target_urban", "cap_urban", "existing_rural", "target_rural", "cap_rural",
     "applications", "applications_fitting", "applications_speculative", "population_per_office_after", "pop_total", "pop_urban",
     "pop_rural",
+    # The viability limits as applied (either rule), then the market behind them under the visits rule.
+    "viable_urban", "viable_rural",
 ]
+MARKET_COLUMNS = ["counter_share", "visits_urban", "visits_rural"]
 APPLICATION_COLUMNS = [
     "application_id", "applicant_hash", "unit_code", "plan_unit", "setting", "application_date", "veteran", "education",
     "resident_unit_code", "decision", "speculative", "reason", "queue_position",
@@ -242,7 +245,8 @@ def write_plan(run: PlanRun, folder: Path) -> None:
     made = run.plan
     applications = made.applications.copy()
     applications["application_date"] = applications["application_date"].map(to_jalali)
-    made.allocation[ALLOCATION_COLUMNS].to_csv(folder / "allocation.csv", index=False)
+    columns = ALLOCATION_COLUMNS + [c for c in MARKET_COLUMNS if c in made.allocation.columns]
+    made.allocation[columns].to_csv(folder / "allocation.csv", index=False)
     applications[APPLICATION_COLUMNS].to_csv(folder / "applications.csv", index=False)
     made.moratorium.to_csv(folder / "moratorium.csv", index=False)
     made.audit.to_csv(folder / "register_audit.csv", index=False)

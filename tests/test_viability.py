@@ -152,3 +152,30 @@ def test_converting_the_competitors_raises_the_viable_limits(shared_data):
     assert (after["counter_share"] >= before["counter_share"] - 1e-12).all()
     assert (after["counter_share"] == 1.0).mean() > 0.95
     assert after["viable_urban"].sum() > before["viable_urban"].sum()
+
+
+@pytestmark_real
+def test_the_market_share_maps_of_a_visits_run(shared_data, tmp_path):
+    from siting.errors import AmayeshError
+    from siting.pipeline import write_plan
+    from siting.report.print_maps import MapStyle, national_map, prepare
+    from siting.report.run import read_run
+    from siting.report.web_map import render_html, web_map
+
+    folders = {}
+    for rule in ("visits", "residents"):
+        folders[rule] = tmp_path / rule
+        folders[rule].mkdir()
+        write_plan(_run(shared_data, viability_rule=rule), folders[rule])
+    run = read_run(folders["visits"])
+    style = MapStyle()
+    data = prepare(run, style)
+    assert "counter_share" in data.classes and sum(data.classes["counter_share"].counts) == 429
+    figure = national_map(run, "counter_share", style, data)
+    assert any("Counter offices' share of visits" in t.get_text() for t in figure.texts)
+    html = render_html(web_map(run, metric="counter_share"))
+    assert "سهم دفاتر پیشخوان از مراجعه" in html
+    other = read_run(folders["residents"])
+    with pytest.raises(AmayeshError, match="viability_rule: visits"):
+        national_map(other, "counter_share", style)
+    assert "counter_share" not in prepare(other, style).classes

@@ -9,7 +9,7 @@ import click
 from siting.cli.options import replace_option, reports_errors
 
 FORMATS = ("png", "pdf", "html", "xlsx", "gpkg")
-METRICS = ("new_licences", "score", "gap", "pressure")
+METRICS = ("new_licences", "score", "gap", "pressure", "counter_share")
 
 
 @click.command()

@@ -25,7 +25,12 @@ METRICS: dict[str, dict[str, object]] = {
     "score": {"fa": "امتیاز نیاز", "en": "Need score", "cmap": "PuRd", "decimals": 2},
     "gap": {"fa": "کمبود دفتر (هدف منهای موجود)", "en": "Gap (target − existing offices)", "cmap": "RdYlBu_r", "decimals": 0},
     "pressure": {"fa": "فشار سوداگرانه (درخواست به ازای هر مجوز)", "en": "Speculative pressure (applications per licence)", "cmap": "OrRd", "decimals": 1},
+    # only in runs of the visits viability rule (siting.viability): the Huff share counter offices keep
+    "counter_share": {"fa": "سهم دفاتر پیشخوان از مراجعه (در برابر شبکه‌های دیگر)",
+                      "en": "Counter offices' share of visits (against the other networks)", "cmap": "RdYlGn", "decimals": 2},
 }
+#: Map variables every run has (the others only some runs: see :func:`classify_all`).
+CORE_METRICS = ("new_licences", "score", "gap", "pressure")
 
 
 @dataclass(frozen=True)
@@ -178,7 +183,7 @@ def parse_breaks(specs: tuple[str, ...] | list[str]) -> dict[str, list[float]]:
 def classify_all(
     units: pd.DataFrame, scheme: str = "quantiles", breaks: dict[str, list[float]] | None = None, k: int = 5
 ) -> dict[str, Classes]:
-    """Classes of every map variable of :data:`METRICS`.
+    """Classes of every map variable of :data:`METRICS` that ``units`` has (all of :data:`CORE_METRICS`).
 
     With the ``user`` scheme, a variable without breaks of its own falls back to
     quantiles, so that one ``--breaks`` for new licences is enough.
@@ -186,6 +191,8 @@ def classify_all(
     breaks = breaks or {}
     result = {}
     for metric in METRICS:
+        if metric not in CORE_METRICS and metric not in units:
+            continue  # a variable this run does not have (counter_share outside the visits rule)
         own = scheme if scheme != "user" or metric in breaks else "quantiles"
         result[metric] = classify(units[metric], metric, own, k=k, breaks=breaks.get(metric))
     return result

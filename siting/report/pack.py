@@ -19,7 +19,7 @@ from siting.errors import AmayeshError
 from siting.outputs import output_folder
 from siting.reproducible import gdal_date
 from siting.report import pages
-from siting.report.classes import METRICS
+from siting.report.classes import CORE_METRICS, METRICS
 from siting.report.fonts import pdf_safe, rc_params
 from siting.report.print_maps import MapStyle, national_map, prepare, province_codes, province_map, write_maps
 from siting.report.run import RunData, read_run
@@ -52,13 +52,18 @@ def _provinces(run: RunData, options: ExportOptions) -> list[str]:
     return [code for code in options.provinces if code in known] if known else []
 
 
+def national_metrics(run: RunData) -> list[str]:
+    """The variables of the pack's national maps: the four of every run, and the counter share of a visits-rule run."""
+    return [metric for metric in METRICS if metric in CORE_METRICS or metric in run.units.columns]
+
+
 def pdf_contents(run: RunData, options: ExportOptions) -> list[tuple[str, str, int]]:
     """The sections of ``pack.pdf`` as (Persian, English, number of pages)."""
     units = len(run.allocation) + 1
     moratorium = max(len(run.moratorium), 1)
     level_fa = "شهرستان" if run.level == "county" else "استان"
     sections = [
-        ("نقشه‌های کشوری", "National maps", len(METRICS)),
+        ("نقشه‌های کشوری", "National maps", len(national_metrics(run))),
         ("مقایسه با صدور به ترتیب نوبت", "Counterfactual", 1),
         ("تخصیص به تفکیک استان", "Allocation by province", -(-(run.allocation["province_code"].nunique() + 1) // pages.ROWS_PER_PAGE)),
         (f"تخصیص به تفکیک {level_fa}", f"Allocation by {run.level}", -(-units // pages.ROWS_PER_PAGE)),
@@ -102,7 +107,7 @@ def write_pdf_pack(run: RunData, path: Path | str, options: ExportOptions = Expo
 
     def figures():
         yield pages.cover_page(run, style, contents)
-        for metric in METRICS:
+        for metric in national_metrics(run):
             yield national_map(run, metric, style, data)
         yield pages.counterfactual_page(run, style)
         yield from pages.table_pages(provinces, pages.PROVINCE_COLUMNS, run, style, "تخصیص مجوز به تفکیک استان",

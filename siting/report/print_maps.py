@@ -144,7 +144,7 @@ def national_map(run: RunData, metric: str = "new_licences", style: MapStyle = M
     matplotlib.figure.Figure
     """
     data = data or prepare(run, style)
-    _check_metric(metric)
+    _check_metric(metric, data)
     import matplotlib.pyplot as plt
 
     with plt.rc_context(rc_params()):
@@ -177,7 +177,7 @@ def province_map(run: RunData, province_code: str, metric: str = "new_licences",
         If the province has no unit in the run.
     """
     data = data or prepare(run, style)
-    _check_metric(metric)
+    _check_metric(metric, data)
     units = data.units[data.units["province_code"] == province_code]
     if units.empty:
         known = ", ".join(sorted(data.units["province_code"].unique()))
@@ -282,9 +282,11 @@ def province_file(run: RunData, code: str, fmt: str) -> str:
 # --- page furniture -----------------------------------------------------------------------------------------
 
 
-def _check_metric(metric: str) -> None:
+def _check_metric(metric: str, data: MapData | None = None) -> None:
     if metric not in METRICS:
         raise AmayeshError(f"unknown map variable '{metric}': choose one of {', '.join(METRICS)}")
+    if data is not None and metric not in data.classes:
+        raise AmayeshError(f"map variable '{metric}' is not in this run (counter_share needs a plan with plan.viability_rule: visits)")
 
 
 def _page(style: MapStyle):

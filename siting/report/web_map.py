@@ -93,7 +93,7 @@ def web_map(
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     if basemap:
         folium.TileLayer(OSM_TILES, name="نقشه پایه · Basemap (online)", overlay=True, control=True, show=True).add_to(m)
-    switches = {name: folium.FeatureGroup(name=_layer_name(name), overlay=False, show=(name == metric)) for name in METRICS}
+    switches = {name: folium.FeatureGroup(name=_layer_name(name), overlay=False, show=(name == metric)) for name in classes}
     for group in switches.values():
         group.add_to(m)
     unit_layer = _unit_layer(props, run.polygons, metric)
