@@ -160,7 +160,7 @@ def viability_limits(dataset: Dataset, scenario: Scenario, scored: ScoreResult) 
     markets = unit_markets(dataset, scored.scores, scored.level, Decay(kind=d.kind, cutoff=d.cutoff_km, beta=d.beta, d0=d.d0_km),
                            list(plan.viability_networks), plan.visits_per_resident, plan.min_visits_urban,
                            plan.min_visits_rural)
-    words = (f"viability rule: visits ({plan.visits_per_resident:g} visits per resident a year, after the "
+    words = (f"viability rule: visits ({plan.visits_per_resident:g} visit(s) per resident a year, after the "
              f"{', '.join(plan.viability_networks) or 'no'} offices take their Huff share with {d.kind} decay to "
              f"{d.cutoff_km:g} km; at least {plan.min_visits_urban:,.0f} visits per urban and {plan.min_visits_rural:,.0f} per "
              f"rural office; median counter share {np.median(markets['counter_share']):.1%})")

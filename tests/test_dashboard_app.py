@@ -144,7 +144,8 @@ def test_the_visits_viability_rule_is_a_plan_parameter(home):
     at = app("plan")
     by_key(at.radio, "vrule_").set_value("visits").run()
     # The default data carries no register of the other networks: the page says what the rule needs
-    assert any("viability_rule: visits needs the register of the other networks" in e.value for e in at.error)
+    assert any(e.value == "The scenario is invalid" for e in at.error)
+    assert any("viability_rule: visits needs the register of the other networks" in c.value for c in at.code)
     assert at.session_state["outcome"].run is None
     by_key(at.radio, "vrule_").set_value("residents").run()
     run = at.session_state["outcome"].run

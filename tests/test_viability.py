@@ -129,7 +129,7 @@ def test_the_plan_takes_each_countys_viable_limit_from_the_visits_and_says_so(sh
     residents = _run(shared_data)
     visits = _run(shared_data, viability_rule="visits")
     assert any(n.startswith("viability rule: residents (urban 5,000") for n in residents.summary["notes"])
-    assert any(n.startswith("viability rule: visits (1 visits per resident") and "police10, municipal" in n for n in visits.summary["notes"])
+    assert any(n.startswith("viability rule: visits (1 visit(s) per resident") and "police10, municipal" in n for n in visits.summary["notes"])
     a = visits.plan.allocation.set_index("unit_code")
     assert {"counter_share", "visits_urban", "visits_rural", "viable_urban", "viable_rural"} <= set(a.columns)
     for part in ("urban", "rural"):
