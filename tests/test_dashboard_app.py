@@ -251,6 +251,26 @@ def test_sites_page_places_one_county_when_asked(home):
     assert sites["new_offices"].sum() == expected if "new_offices" in sites else len(sites) >= 1
 
 
+def test_sites_page_runs_a_national_attendance_model_when_asked(home):
+    at = app("sites")
+    by_key(at.selectbox, "site_model_").set_value("attendance").run()
+    at.number_input(key="site_p").set_value(50).run()
+    at.selectbox(key="site_decay").set_value("exponential").run()
+    at.number_input(key="site_beta").set_value(0.1).run()
+    at.button(key="site_model_button").click().run()
+    assert not at.exception
+    placed = at.session_state["site_national"]
+    summary = placed.summary
+    assert summary["model"] == "attendance" and summary["status"] == "optimal"
+    assert summary["decay"]["kind"] == "exponential" and summary["decay"]["beta"] == 0.1
+    assert len(placed.sites) == 50 and summary["objective"] >= summary["visits_before"]
+    # max_share needs the other networks' register, which the default data lacks: named, no traceback
+    by_key(at.selectbox, "site_model_").set_value("max_share").run()
+    at.button(key="site_model_button").click().run()
+    assert not at.exception
+    assert any("other_offices" in c.value for c in at.code)
+
+
 def test_compare_two_saved_scenarios(home):
     at = app("plan")
     by_key(at.number_input, "budget_").set_value(1000).run()
