@@ -181,7 +181,8 @@ def _competition_model(dataset: Dataset, settlements: pd.DataFrame, existing: pd
     if settings.model == "attendance":
         if p is None:
             raise ScenarioError("site.p (the number of new sites) is needed for the attendance model")
-        return attendance_from_frames(settlements, settlements, p, decay, **common)
+        return attendance_from_frames(settlements, settlements, p, decay, capacities=settings.capacity,
+                                      allow_split=settings.allow_split, **common)
     if dataset.other_offices is None:
         raise ScenarioError(f"site.model {settings.model} needs the register of the other networks (other_offices.* in the "
                             "data folder, or registers.synthetic_other_networks: true)")

@@ -20,6 +20,20 @@ For integer :math:`y` the assignment rows are an interval matrix, so the best
 :math:`x` is integral (each settlement takes its best open office) and need
 not be declared integer. The plan is padded to exactly :math:`p` sites when
 fewer are useful (extra sites cannot lower attendance).
+
+Capacitated (each office receives at most :math:`C_j` visits; existing offices
+too, so nothing is folded in)::
+
+    maximise    Σ_{(i,j)} w_i f_ij x_ij
+    subject to  Σ_j x_ij ≤ 1                 for every settlement i
+                x_ij − y_j ≤ 0               for every pair in reach
+                Σ_i w_i f_ij x_ij ≤ C_j y_j   for every site j
+                Σ_{j new} y_j ≤ p,  y_j = 1 for existing offices
+                y_j ∈ {0, 1},  x_ij ∈ {0, 1}
+
+Single sourcing (a settlement's visits go to one office, not necessarily the
+nearest when that one is full) is exact; ``allow_split`` relaxes
+:math:`x_{ij}` to :math:`[0, 1]`, letting a settlement's visits be shared.
 """
 
 from __future__ import annotations
@@ -30,7 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from siting.locate._highs import HighsSolver
-from siting.locate._inputs import LocationInputError, check_weights, site_sets
+from siting.locate._inputs import LocationInputError, capacity_array, check_weights, site_sets
 from siting.locate.decay import Decay, decayed_pairs
 from siting.locate.mip import MipModel, MipSolver, relative_gap
 from siting.locate.result import SitingResult
@@ -103,6 +117,8 @@ def solve_attendance(
     *,
     existing_sites: np.ndarray | None = None,
     candidate_mask: np.ndarray | None = None,
+    capacities: np.ndarray | float | None = None,
+    allow_split: bool = False,
     solver: MipSolver | None = None,
 ) -> SitingResult:
     """Choose ``p`` new sites maximising expected visits under distance decay.
@@ -120,6 +136,11 @@ def solve_attendance(
         The distance-decay rule.
     existing_sites, candidate_mask : optional
         Offices that stay open; sites allowed to open.
+    capacities : array_like or float, optional
+        Most visits an office (existing or new) receives; switches to the
+        capacitated model (single-sourced unless ``allow_split``).
+    allow_split : bool
+        With capacities, let a settlement's visits be shared between offices.
     solver : MipSolver, optional
         Default :class:`~siting.locate.HighsSolver`.
 
@@ -135,6 +156,9 @@ def solve_attendance(
     n, m = D.shape
     w = check_weights(weights, n)
     sites = site_sets(m, existing_sites, candidate_mask, p)
+    cap = capacity_array(capacities, m)
+    if cap is not None:
+        return _solve_capacitated(w, D, sites, int(p), cap, allow_split, solver or HighsSolver(), decay, t0)
     model, pi, pk = build_attendance(w, D, sites.existing, sites.candidates, int(p))
     build = time.perf_counter() - t0
     solver = solver or HighsSolver()
@@ -164,3 +188,81 @@ def _padded(candidates: np.ndarray, chosen: np.ndarray, p: int) -> np.ndarray:
     if len(selected) < p:
         selected = np.concatenate([selected, candidates[~chosen][: p - len(selected)]])
     return np.sort(selected)
+
+
+def build_capacitated_attendance(weights: np.ndarray, decay_matrix: sp.csr_matrix, is_existing: np.ndarray, cols: np.ndarray,
+                                 p: int, capacities: np.ndarray, allow_split: bool = False) -> tuple[MipModel, np.ndarray, np.ndarray, np.ndarray]:
+    """The capacitated attendance MIP over columns ``[y (cols) | x (pairs)]`` (see the module docstring).
+
+    Returns the model and the pairs' settlement, column position and visits.
+    """
+    Ds = sp.csr_matrix(decay_matrix)[:, cols].tocoo()
+    visits = weights[Ds.row] * Ds.data
+    keep = visits > 0
+    pi, pj, visits = Ds.row[keep].astype(np.int64), Ds.col[keep].astype(np.int64), visits[keep]
+    n, k, e = Ds.shape[0], len(cols), len(pi)
+    ar = np.arange(e)
+    ex = is_existing[cols]
+    cap = np.minimum(capacities[cols], visits.sum() + 1.0)
+    A = sp.vstack([
+        sp.coo_matrix((np.ones(e), (pi, k + ar)), shape=(n, k + e)),  # one office per settlement
+        sp.coo_matrix((np.concatenate([np.ones(e), -np.ones(e)]), (np.concatenate([ar, ar]), np.concatenate([k + ar, pj]))),
+                      shape=(e, k + e)),  # only open offices
+        sp.coo_matrix((np.concatenate([visits, -cap]), (np.concatenate([pj, np.arange(k)]), np.concatenate([k + ar, np.arange(k)]))),
+                      shape=(k, k + e)),  # capacity in visits
+        sp.coo_matrix((np.ones(int((~ex).sum())), (np.zeros(int((~ex).sum()), dtype=np.int64), np.flatnonzero(~ex))),
+                      shape=(1, k + e)),  # new-site budget
+    ], format="csr")
+    model = MipModel(
+        c=np.concatenate([np.zeros(k), visits]), A=A,
+        row_lower=np.full(A.shape[0], -np.inf),
+        row_upper=np.concatenate([np.ones(n), np.zeros(e + k), [float(p)]]),
+        col_lower=np.concatenate([ex.astype(float), np.zeros(e)]), col_upper=np.ones(k + e),
+        integer=np.concatenate([np.ones(k, bool), np.full(e, not allow_split)]), maximize=True,
+    )
+    return model, pi, pj, visits
+
+
+def _solve_capacitated(w: np.ndarray, D: sp.csr_matrix, sites, p: int, cap: np.ndarray, allow_split: bool, solver: MipSolver,
+                       decay: Decay, t0: float) -> SitingResult:
+    n = D.shape[0]
+    cols = np.union1d(sites.existing, sites.candidates)
+    model, pi, pj, visits = build_capacitated_attendance(w, D, sites.is_existing, cols, p, cap, allow_split)
+    build = time.perf_counter() - t0
+    out = solver.solve(model)
+    stats = {"pairs": len(pi), "decay": decay.kind, "capacitated": True, "split": allow_split}
+    if out.x is None:
+        return SitingResult(model="attendance", selected=np.array([], np.int64), existing=sites.existing,
+                            objective=float("nan"), bound=out.bound, gap=float("nan"), status=out.status,
+                            build_seconds=build, solve_seconds=out.seconds, assignment=np.full(n, -1),
+                            solver=out.solver, stats=stats)
+    k = len(cols)
+    is_new = ~sites.is_existing[cols]
+    chosen_new = cols[(out.x[:k] > 0.5) & is_new]
+    candidates_chosen = np.isin(sites.candidates, chosen_new)
+    selected = _padded(sites.candidates, candidates_chosen, p)
+    x = np.clip(out.x[k:], 0.0, 1.0)
+    if not allow_split:
+        x = np.round(x)
+    objective = float(np.dot(visits, x))
+    # Each settlement's office: the one taking most of its visits (the only one when single-sourced).
+    share = sp.csr_matrix((x, (pi, pj)), shape=(n, k))
+    assignment = np.where(np.asarray(share.max(axis=1).todense()).ravel() > 0, cols[np.asarray(share.argmax(axis=1)).ravel()], -1)
+    base = _existing_only(w, D, sites, cap, allow_split, solver)
+    bound = max(out.bound, objective) if np.isfinite(out.bound) else out.bound
+    status = "optimal" if out.status == "optimal" or relative_gap(objective, bound) <= 1e-6 else out.status
+    return SitingResult(
+        model="attendance", selected=selected, existing=sites.existing, objective=objective, bound=bound,
+        gap=0.0 if status == "optimal" else relative_gap(objective, bound), status=status, build_seconds=build,
+        solve_seconds=out.seconds, assignment=assignment.astype(np.int64), solver=out.solver,
+        stats={**stats, "visits_before": base},
+    )
+
+
+def _existing_only(w: np.ndarray, D: sp.csr_matrix, sites, cap: np.ndarray, allow_split: bool, solver: MipSolver) -> float:
+    """Visits the existing offices receive within their capacities, before any new site."""
+    if not len(sites.existing):
+        return 0.0
+    model, *_ = build_capacitated_attendance(w, D, sites.is_existing, np.asarray(sites.existing), 0, cap, allow_split)
+    found = solver.solve(model)
+    return float(found.objective) if found.x is not None else float("nan")

@@ -210,6 +210,8 @@ def attendance_from_frames(
     candidate_rule: CandidateRule = None,
     min_candidate_population: float | None = None,
     population_column: str = "population",
+    capacities: np.ndarray | float | None = None,
+    allow_split: bool = False,
     solver: MipSolver | None = None,
 ) -> SitingResult:
     """Maximise attendance from data frames: great-circle km within ``decay.cutoff``. See
@@ -217,7 +219,7 @@ def attendance_from_frames(
     sites_xy, ex, allowed = _sites(candidates, existing, candidate_rule, min_candidate_population)
     distances, _ = _coverage(settlements, sites_xy, decay.cutoff, None, lambda: _site_ids(candidates, existing))
     return solve_attendance(_population(settlements, population_column), distances, p, decay, existing_sites=ex,
-                            candidate_mask=allowed, solver=solver)
+                            candidate_mask=allowed, capacities=capacities, allow_split=allow_split, solver=solver)
 
 
 def share_from_frames(
