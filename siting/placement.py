@@ -24,7 +24,6 @@ from siting.data.dataset import Dataset
 from siting.errors import ScenarioError
 from siting.indicators import active_offices, ancestor_codes, nearest_site
 from siting.locate import (
-    Decay,
     HighsSolver,
     attendance_from_frames,
     chosen_candidates,
@@ -159,11 +158,6 @@ def site_national(dataset: Dataset, settings: SiteSettings, p: int | None) -> Si
         "solver": result.solver, "seconds": round(time.perf_counter() - started, 3), **extra})
 
 
-def _decay(settings: SiteSettings) -> Decay:
-    d = settings.decay
-    return Decay(kind=d.kind, cutoff=d.cutoff_km, beta=d.beta, d0=d.d0_km)
-
-
 def _competitors(dataset: Dataset, settings: SiteSettings) -> pd.DataFrame:
     other = dataset.other_offices
     if other is None:
@@ -177,7 +171,7 @@ def _competition_model(dataset: Dataset, settlements: pd.DataFrame, existing: pd
     if settings.travel_times is not None:
         raise ScenarioError(f"site.model {settings.model} uses great-circle distances; travel_times is not supported for it yet")
     common = dict(existing=existing if len(existing) else None, candidate_rule=mask, solver=_solver(settings))
-    decay = _decay(settings)
+    decay = settings.decay.rule()
     if settings.model == "attendance":
         if p is None:
             raise ScenarioError("site.p (the number of new sites) is needed for the attendance model")

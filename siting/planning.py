@@ -153,11 +153,10 @@ def viability_limits(dataset: Dataset, scenario: Scenario, scored: ScoreResult) 
         parts = [f"{name} {value:,.0f} residents per office" for name, value in
                  (("urban", plan.min_catchment_urban), ("rural", plan.min_catchment_rural)) if value]
         return None, "viability rule: residents (" + (", ".join(parts) or "off") + ")"
-    from siting.locate.decay import Decay
     from siting.viability import unit_markets
 
     d = scenario.site.decay
-    markets = unit_markets(dataset, scored.scores, scored.level, Decay(kind=d.kind, cutoff=d.cutoff_km, beta=d.beta, d0=d.d0_km),
+    markets = unit_markets(dataset, scored.scores, scored.level, d.rule(),
                            list(plan.viability_networks), plan.visits_per_resident, plan.min_visits_urban,
                            plan.min_visits_rural)
     words = (f"viability rule: visits ({plan.visits_per_resident:g} visit(s) per resident a year, after the "

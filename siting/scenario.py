@@ -153,6 +153,12 @@ class DecaySettings(_Strict):
     beta: float = Field(1.0, ge=0, description="steepness of power and exponential decay")
     d0_km: float = Field(1.0, gt=0, description="power decay is flat up to this distance")
 
+    def rule(self):
+        """The :class:`siting.locate.decay.Decay` these settings describe."""
+        from siting.locate.decay import Decay
+
+        return Decay(kind=self.kind, cutoff=self.cutoff_km, beta=self.beta, d0=self.d0_km)
+
 
 class SiteSettings(_Strict):
     """Settlement-level siting (``amayesh site`` and the placement after ``amayesh plan``)."""
