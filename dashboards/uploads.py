@@ -47,7 +47,7 @@ def sniff(content: bytes) -> str | None:
         return "parquet"
     if content[:3] == b"fgb" and len(content) > 8:
         return "fgb"
-    if content.startswith(b"PK\x03\x04"):
+    if content.startswith(ZIP_MAGIC):
         return "shapefile" if isinstance(shapefile_members(content), dict) else None
     head = content.lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"{"):
@@ -68,6 +68,7 @@ def sniff(content: bytes) -> str | None:
     return "csv" if "," in first else None
 
 
+ZIP_MAGIC = b"PK\x03\x04"
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 SHAPEFILE_REQUIRED = (".shp", ".shx", ".dbf")
 _SHP_FILE_CODE = b"\x00\x00\x27\x0a"  # 9994, big-endian: the first word of every .shp and .shx
@@ -127,10 +128,11 @@ class Upload:
     content: bytes
 
 
-def check_uploads(uploads: list[Upload]) -> tuple[list[Problem], dict[str, tuple[str, bytes]]]:
-    """Check sizes, layers and content; the problems and, per layer, ``(format, bytes)``."""
+def check_uploads(uploads: list[Upload]) -> tuple[list[Problem], dict[str, tuple[str, bytes | dict[str, bytes]]]]:
+    """Check sizes, layers and content; the problems and, per layer, ``(format, bytes)`` — for a zipped
+    Shapefile, ``("shapefile", parts by suffix)``, unpacked once here."""
     problems: list[Problem] = []
-    accepted: dict[str, tuple[str, bytes]] = {}
+    accepted: dict[str, tuple[str, bytes | dict[str, bytes]]] = {}
     limit = max_upload_bytes()
     if not uploads:
         return [Problem("(upload)", "no file was uploaded")], accepted
@@ -145,11 +147,16 @@ def check_uploads(uploads: list[Upload]) -> tuple[list[Problem], dict[str, tuple
         if not upload.content:
             problems.append(Problem(name, "is empty (0 bytes)"))
             continue
-        fmt = sniff(upload.content)
         claimed = SUFFIX_FORMAT.get(Path(str(name)).suffix.lower())
-        if fmt is None and upload.content.startswith(b"PK\x03\x04"):
-            problems.append(Problem(name, f"{shapefile_members(upload.content)}"))
-            continue
+        data: bytes | dict[str, bytes] = upload.content
+        if upload.content.startswith(ZIP_MAGIC):
+            data = shapefile_members(upload.content)
+            if isinstance(data, str):  # why the ZIP is not a Shapefile
+                problems.append(Problem(name, data))
+                continue
+            fmt = "shapefile"
+        else:
+            fmt = sniff(upload.content)
         if fmt is None:
             problems.append(Problem(name, "is not a data file Amayesh reads: its content is none of GeoPackage, GeoParquet, "
                                           "FlatGeobuf, GeoJSON, a zipped Shapefile or UTF-8 CSV"
@@ -162,7 +169,7 @@ def check_uploads(uploads: list[Upload]) -> tuple[list[Problem], dict[str, tuple
         if upload.layer in accepted:
             problems.append(Problem(name, f"a second file for layer '{upload.layer}'"))
             continue
-        accepted[upload.layer] = (fmt, upload.content)
+        accepted[upload.layer] = (fmt, data)
     return problems, accepted
 
 
@@ -179,7 +186,7 @@ def stage_uploads(uploads: list[Upload], root: Path, base_source: str) -> tuple[
     folder.mkdir(parents=True)
     for layer, (fmt, content) in accepted.items():
         if fmt == "shapefile":
-            for suffix, part in shapefile_members(content).items():
+            for suffix, part in content.items():
                 (folder / f"{layer}{suffix}").write_bytes(part)
         else:
             (folder / f"{layer}{FORMAT_SUFFIX[fmt]}").write_bytes(content)

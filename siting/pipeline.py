@@ -18,6 +18,7 @@ from siting.data import Dataset, data_fingerprint, load_dataset
 from siting.planning import Plan
 from siting.scenario import Scenario
 from siting.scoring import ScoreResult
+from siting.viability import MARKET_COLUMNS, VIABLE_COLUMNS
 
 ALLOCATION_COLUMNS = [
     "unit_code", "name_fa", "name_en", "province_code", "score", "rank", "tier", "existing_offices", "target_offices", "gap",
@@ -26,10 +27,9 @@ ALLOCATION_COLUMNS = [
     "existing_urban", "target_urban", "cap_urban", "existing_rural", "target_rural", "cap_rural",
     "applications", "applications_fitting", "applications_speculative", "population_per_office_after", "pop_total", "pop_urban",
     "pop_rural",
-    # The viability limits as applied (either rule), then the market behind them under the visits rule.
-    "viable_urban", "viable_rural",
+    # The viability limits as applied (either rule); the market behind them follows under the visits rule.
+    *VIABLE_COLUMNS,
 ]
-MARKET_COLUMNS = ["counter_share", "visits_urban", "visits_rural"]
 APPLICATION_COLUMNS = [
     "application_id", "applicant_hash", "unit_code", "plan_unit", "setting", "application_date", "veteran", "education",
     "resident_unit_code", "decision", "speculative", "reason", "queue_position",

@@ -22,6 +22,7 @@ from siting.errors import ScenarioError
 from siting.indicators import ancestor_codes
 from siting.scenario import PlanSettings, Scenario
 from siting.scoring import ScoreResult
+from siting.viability import MARKET_COLUMNS, unit_markets
 from siting.speculation import (
     SPECULATIVE_REASONS,
     Rules,
@@ -153,7 +154,6 @@ def viability_limits(dataset: Dataset, scenario: Scenario, scored: ScoreResult) 
         parts = [f"{name} {value:,.0f} residents per office" for name, value in
                  (("urban", plan.min_catchment_urban), ("rural", plan.min_catchment_rural)) if value]
         return None, "viability rule: residents (" + (", ".join(parts) or "off") + ")"
-    from siting.viability import unit_markets
 
     d = scenario.site.decay
     markets = unit_markets(dataset, scored.scores, scored.level, d.rule(),
@@ -211,7 +211,7 @@ def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan
     allocation["viable_urban"] = cap["viable_urban"]
     allocation["viable_rural"] = cap["viable_rural"]
     if markets is not None:
-        allocation = allocation.join(markets[["counter_share", "visits_urban", "visits_rural"]])
+        allocation = allocation.join(markets[list(MARKET_COLUMNS)])
     allocation["moratorium"] = saturated
     allocation["moratorium_urban"] = saturated_urban
     allocation["moratorium_rural"] = saturated_rural

@@ -49,8 +49,10 @@ from siting.locate.decay import Decay
 from siting.locate.distances import within_radius
 from siting.locate.huff import competitor_attraction
 
-#: Columns of :func:`unit_markets`, per unit.
-MARKET_COLUMNS = ("counter_share", "visits_urban", "visits_rural", "viable_urban", "viable_rural")
+#: The market behind the visits rule's limits, per unit (allocation.csv and the workbook carry them).
+MARKET_COLUMNS = ("counter_share", "visits_urban", "visits_rural")
+#: The viable offices of each part, under either rule (the optimiser's viability limits).
+VIABLE_COLUMNS = ("viable_urban", "viable_rural")
 
 
 def competing_offices(dataset: Dataset, networks: list[str]) -> pd.DataFrame:
@@ -100,7 +102,7 @@ def unit_markets(dataset: Dataset, units: pd.DataFrame, level: str, decay: Decay
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``unit_code``, with :data:`MARKET_COLUMNS`.
+        Indexed by ``unit_code``, with :data:`MARKET_COLUMNS` and :data:`VIABLE_COLUMNS`.
     """
     competitors = competing_offices(dataset, networks)
     codes = units["unit_code"].astype(str)

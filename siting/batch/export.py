@@ -97,12 +97,12 @@ def recreate_run(folder: Path | str, spec: dict, destination: Path) -> Path:
 def batch_sheets(folder: Path | str, units: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The sheets of ``batch.xlsx``: scenarios, counties (robustness), provinces, regret, rank stability."""
     from siting.batch.report import rank_stability, regret, robustness
-    from siting.batch.results import read_batch
+    from siting.batch.results import PLANNED, read_batch, summary_csv
 
     runs, allocations = read_batch(folder)
     names = units.set_index("unit_code")[["name_fa", "name_en"]]
     counties = robustness(allocations, runs)
-    spread = allocations[allocations["scenario_id"].isin(runs.loc[runs["status"].isin(("optimal", "time_limit_feasible")), "scenario_id"])]
+    spread = allocations[allocations["scenario_id"].isin(runs.loc[runs["status"].isin(PLANNED), "scenario_id"])]
     spread = spread.groupby("unit_code", observed=True)["new_licences"].agg(["min", "median", "max"])
     counties = counties.join(spread, on="unit_code").join(names, on="unit_code")
     counties = counties[["unit_code", "name_fa", "name_en", "class", "share_allocated", "mean_licences", "min", "median", "max"]]
@@ -111,7 +111,7 @@ def batch_sheets(folder: Path | str, units: pd.DataFrame) -> dict[str, pd.DataFr
     provinces.columns = [runs.set_index("scenario_id").loc[c, "label"] for c in provinces.columns]
     provinces = names.reindex(provinces.index).join(provinces).rename_axis("province_code").reset_index()
     stability, _ = rank_stability(allocations, runs, top=len(units))
-    sheets = {"scenarios": runs.drop(columns=["message"]).assign(message=runs["message"].str.replace(r"\s+", " ", regex=True)),
+    sheets = {"scenarios": summary_csv(runs),
               "counties": counties.sort_values(["share_allocated", "mean_licences", "unit_code"], ascending=[False, False, True]),
               "provinces": provinces}
     table = regret(allocations, runs)
@@ -148,8 +148,10 @@ def export_batch(folder: Path | str, out: Path | str | None = None, fmt: str | N
     with output_folder(out, replace=replace) as staging:
         written: list[Path] = []
         wanted = list(BATCH_FORMATS) if fmt is None else [fmt]
-        units = load_dataset(manifest["data"]["source"], vintage=int(manifest["data"]["vintage"])).units
-        sheets = batch_sheets(folder, units) if {"xlsx", "gpkg"} & set(wanted) else {}
+        sheets: dict[str, pd.DataFrame] = {}
+        if {"xlsx", "gpkg"} & set(wanted):  # the tables and the layer need the geography; report.html does not
+            units = load_dataset(manifest["data"]["source"], vintage=int(manifest["data"]["vintage"])).units
+            sheets = batch_sheets(folder, units)
         if "xlsx" in wanted:
             written.append(write_sheets(sheets, staging / BATCH_FORMATS["xlsx"], stamp, title=f"Amayesh batch {manifest['sweep']['name']}"))
         if "gpkg" in wanted:

@@ -164,10 +164,7 @@ def solve_attendance(
     solver = solver or HighsSolver()
     out = solver.solve(model)
     if out.x is None:
-        return SitingResult(model="attendance", selected=np.array([], np.int64), existing=sites.existing,
-                            objective=float("nan"), bound=out.bound, gap=float("nan"), status=out.status,
-                            build_seconds=build, solve_seconds=out.seconds, assignment=np.full(n, -1),
-                            solver=out.solver, stats={"pairs": len(pi)})
+        return _no_plan(sites, out, build, n, {"pairs": len(pi)})
     chosen = out.x[: len(sites.candidates)] > 0.5
     selected = _padded(sites.candidates, chosen, int(p))
     visits_before, _ = attendance(w, D, sites.existing)
@@ -180,6 +177,14 @@ def solve_attendance(
         solve_seconds=out.seconds, assignment=assignment, solver=out.solver,
         stats={"pairs": len(pi), "visits_before": visits_before, "decay": decay.kind},
     )
+
+
+def _no_plan(sites, out, build: float, n: int, stats: dict) -> SitingResult:
+    """The honest result of a solve that found no plan (its status and bound kept)."""
+    return SitingResult(model="attendance", selected=np.array([], np.int64), existing=sites.existing,
+                        objective=float("nan"), bound=out.bound, gap=float("nan"), status=out.status,
+                        build_seconds=build, solve_seconds=out.seconds, assignment=np.full(n, -1),
+                        solver=out.solver, stats=stats)
 
 
 def _padded(candidates: np.ndarray, chosen: np.ndarray, p: int) -> np.ndarray:
@@ -232,10 +237,7 @@ def _solve_capacitated(w: np.ndarray, D: sp.csr_matrix, sites, p: int, cap: np.n
     out = solver.solve(model)
     stats = {"pairs": len(pi), "decay": decay.kind, "capacitated": True, "split": allow_split}
     if out.x is None:
-        return SitingResult(model="attendance", selected=np.array([], np.int64), existing=sites.existing,
-                            objective=float("nan"), bound=out.bound, gap=float("nan"), status=out.status,
-                            build_seconds=build, solve_seconds=out.seconds, assignment=np.full(n, -1),
-                            solver=out.solver, stats=stats)
+        return _no_plan(sites, out, build, n, stats)
     k = len(cols)
     is_new = ~sites.is_existing[cols]
     chosen_new = cols[(out.x[:k] > 0.5) & is_new]

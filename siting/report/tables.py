@@ -17,6 +17,7 @@ from siting.reproducible import zip_at
 from siting.report import labels as L
 from siting.report.labels import DECISION_FA
 from siting.report.run import RunData
+from siting.viability import MARKET_COLUMNS, VIABLE_COLUMNS
 
 INTEGER = "#,##0"
 DECIMAL1 = "#,##0.0"
@@ -155,7 +156,7 @@ def by_county(run: RunData) -> pd.DataFrame:
                "existing_offices", "target_offices", "gap", "cap", "new_licences", *PART_COLUMNS, "applications",
                "applications_speculative", "pressure", "population_per_office_after", "moratorium"]
     # The viability limits as applied (and the market behind them under the visits rule); older run folders lack them.
-    columns += [c for c in ("viable_urban", "viable_rural", "counter_share", "visits_urban", "visits_rural") if c in table]
+    columns += [c for c in (*VIABLE_COLUMNS, *MARKET_COLUMNS) if c in table]
     return table[columns].sort_values(["province_code", "unit_code"], kind="stable").reset_index(drop=True)
 
 
