@@ -151,6 +151,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "decay_cutoff": ("No visits beyond (km)", "بیشینه فاصله مراجعه (کیلومتر)"),
     "decay_beta": ("Decay steepness (beta)", "شیب کاهش (بتا)"),
     "target_share_input": ("Market share to reach", "سهم بازار هدف"),
+    "site_capacity_input": ("Most visits an office serves (0 = no limit)", "بیشترین مراجعه‌ای که یک دفتر پاسخ می‌دهد (۰ = بی‌سقف)"),
+    "site_split_input": ("Let a settlement's visits be shared between offices", "مراجعه‌های یک آبادی میان چند دفتر تقسیم شود"),
     "run_model": ("Run the national model", "اجرای مدل ملی"),
     "running_model": ("Solving the siting model…", "در حال حل مدل مکان‌یابی…"),
     "save_as": ("Save scenario as", "ذخیره سناریو با نام"),

@@ -146,7 +146,8 @@ def site_national(dataset: Dataset, settings: SiteSettings, p: int | None) -> Si
         "name_en": chosen["name_en"].to_numpy(), "unit_code": chosen["unit_code"].to_numpy(), "lon": chosen["lon"].to_numpy(),
         "lat": chosen["lat"].to_numpy(), "kind": "new", "new_offices": 1,
     })
-    extra = {key: result.stats[key] for key in ("visits_before", "share", "share_before", "rounds") if key in result.stats}
+    reported = ("visits_before", "share", "share_before", "rounds", "capacitated", "split")
+    extra = {key: result.stats[key] for key in reported if key in result.stats}
     if settings.model in ("attendance", "max_share", "target_share"):
         extra["decay"] = settings.decay.model_dump()
     if settings.model in ("max_share", "target_share"):
@@ -170,13 +171,13 @@ def _competition_model(dataset: Dataset, settlements: pd.DataFrame, existing: pd
     """Attendance or Huff market share over the settlements, existing offices fixed open."""
     if settings.travel_times is not None:
         raise ScenarioError(f"site.model {settings.model} uses great-circle distances; travel_times is not supported for it yet")
-    common = dict(existing=existing if len(existing) else None, candidate_rule=mask, solver=_solver(settings))
+    common = dict(existing=existing if len(existing) else None, candidate_rule=mask, capacities=settings.capacity,
+                  allow_split=settings.allow_split, solver=_solver(settings))
     decay = settings.decay.rule()
     if settings.model == "attendance":
         if p is None:
             raise ScenarioError("site.p (the number of new sites) is needed for the attendance model")
-        return attendance_from_frames(settlements, settlements, p, decay, capacities=settings.capacity,
-                                      allow_split=settings.allow_split, **common)
+        return attendance_from_frames(settlements, settlements, p, decay, **common)
     if dataset.other_offices is None:
         raise ScenarioError(f"site.model {settings.model} needs the register of the other networks (other_offices.* in the "
                             "data folder, or registers.synthetic_other_networks: true)")

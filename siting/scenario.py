@@ -170,9 +170,11 @@ class SiteSettings(_Strict):
     candidates: Literal["all", "county_seats"] = "all"
     min_candidate_population: float | None = Field(None, ge=0)
     must_cover_min_population: float | None = Field(None, ge=0)
-    capacity: float | None = Field(None, gt=0, description="maximum population an office serves (visits, in the attendance model)")
+    capacity: float | None = Field(None, gt=0, description="maximum population an office serves (visits, in the attendance "
+                                                          "and market-share models)")
     allow_split: bool = Field(False, description="with a capacity, let a settlement's visits be shared between offices "
-                                                 "(attendance); otherwise each settlement goes whole to one office")
+                                                 "(attendance, max_share, target_share); otherwise each settlement goes "
+                                                 "whole to one office")
     travel_times: str | None = Field(None, description="CSV of origin,destination,minutes between settlement codes")
     time_limit_seconds: float | None = Field(60, gt=0)
     decay: DecaySettings = DecaySettings()

@@ -264,6 +264,13 @@ def test_sites_page_runs_a_national_attendance_model_when_asked(home):
     assert summary["model"] == "attendance" and summary["status"] == "optimal"
     assert summary["decay"]["kind"] == "exponential" and summary["decay"]["beta"] == 0.1
     assert len(placed.sites) == 50 and summary["objective"] >= summary["visits_before"]
+    # with a capacity each office serves at most that many visits (shared between offices here)
+    at.number_input(key="site_capacity").set_value(200_000.0).run()
+    at.checkbox(key="site_split").check().run()
+    at.button(key="site_model_button").click().run()
+    capped = at.session_state["site_national"].summary
+    assert capped["capacitated"] and capped["split"] and capped["status"] == "optimal"
+    assert capped["objective"] <= summary["objective"] + 1e-6
     # max_share needs the other networks' register, which the default data lacks: named, no traceback
     by_key(at.selectbox, "site_model_").set_value("max_share").run()
     at.button(key="site_model_button").click().run()

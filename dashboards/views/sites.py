@@ -62,9 +62,14 @@ def _national(run) -> None:
         beta = c3.number_input(ui.tr("decay_beta"), min_value=0.0, max_value=10.0, value=float(site.decay.beta), step=0.1, key="site_beta")
         target = c3.number_input(ui.tr("target_share_input"), min_value=0.01, max_value=1.0, value=float(site.target_share or 0.6),
                                  step=0.01, key="site_target", disabled=model != "target_share")
+        capacity = c1.number_input(ui.tr("site_capacity_input"), min_value=0.0, value=float(site.capacity or 0.0), step=1000.0,
+                                   key="site_capacity")
+        split = c2.checkbox(ui.tr("site_split_input"), value=site.allow_split, key="site_split",
+                            disabled=model not in ("attendance", "max_share", "target_share"))
         if st.button(ui.tr("run_model"), key="site_model_button"):
             settings = site.model_copy(update={
-                "model": model, "p": int(p), "target_share": float(target),
+                "model": model, "p": int(p), "target_share": float(target), "capacity": float(capacity) or None,
+                "allow_split": bool(split),
                 "decay": site.decay.model_copy(update={"kind": decay, "cutoff_km": float(cutoff), "beta": float(beta)})})
             with st.spinner(ui.tr("running_model")):
                 try:

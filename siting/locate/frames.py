@@ -234,11 +234,14 @@ def share_from_frames(
     candidate_rule: CandidateRule = None,
     min_candidate_population: float | None = None,
     population_column: str = "population",
+    capacities: np.ndarray | float | None = None,
+    allow_split: bool = False,
     solver: MipSolver | None = None,
 ) -> SitingResult:
     """Huff market share from data frames: ``p`` new sites maximising the share, or (with
     ``target_share``) the fewest reaching it. Every office, ours or a competitor's, has
-    attractiveness 1. See :mod:`siting.locate.huff`."""
+    attractiveness 1; ``capacities`` caps the visits each of our offices serves.
+    See :mod:`siting.locate.huff`."""
     if (p is None) == (target_share is None):
         raise LocationInputError("give either p (maximise the share) or target_share (fewest sites reaching it)")
     sites_xy, ex, allowed = _sites(candidates, existing, candidate_rule, min_candidate_population)
@@ -250,7 +253,7 @@ def share_from_frames(
         rivals = competitor_attraction(within_radius(xy[:, 0], xy[:, 1], rivals_xy[:, 0], rivals_xy[:, 1], decay.cutoff), decay)
     else:
         rivals = np.zeros(len(settlements))
-    common = dict(existing_sites=ex, candidate_mask=allowed, solver=solver)
+    common = dict(existing_sites=ex, candidate_mask=allowed, capacities=capacities, allow_split=allow_split, solver=solver)
     if p is not None:
         return solve_max_share(w, distances, rivals, p, decay, **common)
     return solve_target_share(w, distances, rivals, float(target_share), decay, **common)

@@ -34,6 +34,21 @@ the settlements it over-estimates, and repeat. Every MIP optimum bounds the true
 optimum (its cuts over-estimate :math:`h`); the loop stops when the true value
 of a plan meets that bound within the gap, which happens after finitely many
 rounds (a plan returned twice is exact at its own tangents).
+
+Capacitated (each of our offices, existing ones too, serves at most
+:math:`K_j` visits; the visits a settlement's share would bring beyond what the
+open offices in reach can take are lost). Flows :math:`x_{ij}` (the part of
+settlement :math:`i`'s demand served by office :math:`j`) carry the share::
+
+    t_i ≤ Σ_j x_ij                       (a share counts only when it is served)
+    Σ_i w_i x_ij ≤ K_j y_j                for every office j (y_j = 1 for existing offices)
+    x_ij ≤ z_ij,  Σ_j z_ij ≤ 1,  z_ij ≤ y_j,  z binary   (single-sourced: one office per settlement)
+    x_ij ≤ y_j                                           (with ``allow_split``: no z)
+
+plus the tangent cuts and the budget (or target) row above. The true value of a
+plan :math:`y` is the same model with :math:`y` fixed and :math:`t_i \le
+h_i(a_i(y))` exactly (an LP when split); the cut rounds stop when it meets the
+cut model's bound.
 """
 
 from __future__ import annotations
@@ -45,7 +60,7 @@ import scipy.sparse as sp
 
 from siting.errors import InfeasibleError
 from siting.locate._highs import HighsSolver
-from siting.locate._inputs import LocationInputError, check_weights, site_sets
+from siting.locate._inputs import LocationInputError, capacity_array, check_weights, site_sets
 from siting.locate.decay import Decay, decayed_pairs
 from siting.locate.mip import MipModel, MipSolver, relative_gap
 from siting.locate.result import SitingResult
@@ -143,7 +158,7 @@ class _CutModel:
 def _solve_rounds(cuts: _CutModel, make_model, evaluate, solver: MipSolver):
     """Cut rounds until a plan meets the cut model's bound; returns (y, bound, status, rounds, seconds)."""
     seconds, best_y, bound = 0.0, None, float("nan")
-    k = cuts.K.shape[1]
+    k, g = cuts.K.shape[1], len(cuts.free)
     for round_number in range(1, MAX_ROUNDS + 1):
         model = make_model(*cuts.rows()[:2])
         out = solver.solve(model, start=None)
@@ -156,7 +171,7 @@ def _solve_rounds(cuts: _CutModel, make_model, evaluate, solver: MipSolver):
         if done:
             return best_y, bound, "optimal" if out.status == "optimal" else out.status, round_number, seconds
         shares = cuts.shares(y)
-        t = out.x[k:]
+        t = out.x[k:k + g]
         over = np.flatnonzero(t > shares + 1e-9)
         over = over[cuts.C[cuts.free[over]] > 0]
         if not len(over):  # nothing to cut: the MIP value is the true value
@@ -176,6 +191,8 @@ def solve_max_share(
     attractiveness: np.ndarray | float = 1.0,
     existing_sites: np.ndarray | None = None,
     candidate_mask: np.ndarray | None = None,
+    capacities: np.ndarray | float | None = None,
+    allow_split: bool = False,
     solver: MipSolver | None = None,
 ) -> SitingResult:
     """Choose ``p`` new sites maximising the demand captured against the competitors.
@@ -193,17 +210,25 @@ def solve_max_share(
         Our sites' attractiveness :math:`A_j`.
     existing_sites, candidate_mask, solver
         As in :func:`~siting.locate.solve_mclp`.
+    capacities : array (m,) or float, optional
+        Most visits (units of ``weights``) each of our offices serves; switches to
+        the capacitated model (single-sourced unless ``allow_split``).
+    allow_split : bool
+        With capacities, let a settlement's captured visits be shared between offices.
 
     Returns
     -------
     SitingResult
         ``model="max_share"``; ``objective`` is the demand captured (the true
-        Huff value of the plan), ``bound`` the cut model's proven upper bound;
-        ``stats`` holds ``share`` (captured / total demand), ``share_before``,
-        ``rounds``.
+        Huff value of the plan, within the capacities when given), ``bound`` the
+        cut model's proven upper bound; ``stats`` holds ``share`` (captured /
+        total demand), ``share_before``, ``rounds``.
     """
     t0 = time.perf_counter()
     w, F, C, sites = _inputs(weights, distances, competitors, decay, attractiveness, existing_sites, candidate_mask, p)
+    cap = capacity_array(capacities, F.shape[1])
+    if cap is not None:
+        return _solve_capacitated("max_share", w, F, C, sites, cap, allow_split, solver or HighsSolver(), t0, p=int(p))
     cuts = _CutModel(w, F, C, sites.existing, sites.candidates)
     k, g = len(sites.candidates), len(cuts.free)
 
@@ -230,9 +255,14 @@ def solve_target_share(
     attractiveness: np.ndarray | float = 1.0,
     existing_sites: np.ndarray | None = None,
     candidate_mask: np.ndarray | None = None,
+    capacities: np.ndarray | float | None = None,
+    allow_split: bool = False,
     solver: MipSolver | None = None,
 ) -> SitingResult:
     """The fewest new sites that capture at least ``target_share`` of all demand against the competitors.
+
+    ``capacities`` and ``allow_split`` as in :func:`solve_max_share` (captured
+    demand counts only within the offices' capacities).
 
     Raises
     ------
@@ -249,11 +279,13 @@ def solve_target_share(
         raise LocationInputError("target_share must be between 0 and 1")
     t0 = time.perf_counter()
     w, F, C, sites = _inputs(weights, distances, competitors, decay, attractiveness, existing_sites, candidate_mask, None)
+    cap = capacity_array(capacities, F.shape[1])
+    if cap is not None:
+        return _solve_capacitated("target_share", w, F, C, sites, cap, allow_split, solver or HighsSolver(), t0,
+                                  target=float(target_share))
     total = float(w.sum())
     reachable = market_share(w, F, C, np.union1d(sites.existing, sites.candidates)) / max(total, 1e-12)
-    if reachable + 1e-12 < target_share:
-        raise InfeasibleError(f"a market share of {target_share:.1%} cannot be reached: with every one of the "
-                              f"{len(sites.candidates)} candidate sites open the share is {reachable:.1%}")
+    _check_reachable(target_share, reachable, len(sites.candidates), "")
     cuts = _CutModel(w, F, C, sites.existing, sites.candidates)
     k, g = len(sites.candidates), len(cuts.free)
     needed = target_share * total - cuts.offset
@@ -271,15 +303,139 @@ def solve_target_share(
     return _result("target_share", y, bound, status, rounds, build, seconds, w, F, C, sites, objective_is_share=False)
 
 
+def _check_reachable(target_share: float, reachable: float, n_candidates: int, within: str) -> None:
+    if reachable + 1e-12 < target_share:
+        raise InfeasibleError(f"a market share of {target_share:.1%} cannot be reached: with every one of the "
+                              f"{n_candidates} candidate sites open the share is {reachable:.1%}{within}")
+
+
 def _cut_mip(cuts: sp.csr_matrix, cut_upper: np.ndarray, n_sites: int, row: np.ndarray, row_lower: float,
-             row_upper: float, objective: np.ndarray, maximize: bool, offset: float) -> MipModel:
-    """The cut rows over ``[y | t]`` plus one more ``row_lower ≤ row · x ≤ row_upper``; the ``n_sites`` y binary, 0 ≤ t ≤ 1."""
+             row_upper: float, objective: np.ndarray, maximize: bool, offset: float,
+             flows: "_Flows | None" = None) -> MipModel:
+    """The cut rows over ``[y | t]`` plus one more ``row_lower ≤ row · x ≤ row_upper``; the ``n_sites`` y binary, 0 ≤ t ≤ 1.
+
+    With ``flows`` the model gains the capacitated serving columns and rows (existing offices fixed open).
+    """
     n_cols = len(row)
-    return MipModel(c=objective, A=sp.vstack([cuts, sp.csr_matrix(row[None, :])], format="csr"),
-                    row_lower=np.concatenate([np.full(cuts.shape[0], -np.inf), [row_lower]]),
-                    row_upper=np.concatenate([cut_upper, [row_upper]]),
-                    col_lower=np.zeros(n_cols), col_upper=np.ones(n_cols), integer=np.arange(n_cols) < n_sites,
-                    maximize=maximize, offset=offset)
+    col_lower, integer = np.zeros(n_cols), np.arange(n_cols) < n_sites
+    A, upper = sp.vstack([cuts, sp.csr_matrix(row[None, :])], format="csr"), np.concatenate([cut_upper, [row_upper]])
+    lower = np.concatenate([np.full(cuts.shape[0], -np.inf), [row_lower]])
+    if flows is not None:
+        extra = flows.n_cols - n_cols
+        A = sp.vstack([sp.hstack([A, sp.csr_matrix((A.shape[0], extra))]), flows.A], format="csr")
+        upper, lower = np.concatenate([upper, flows.upper]), np.concatenate([lower, np.full(flows.A.shape[0], -np.inf)])
+        objective = np.concatenate([objective, np.zeros(extra)])
+        col_lower = np.concatenate([flows.existing.astype(float), np.zeros(flows.n_cols - n_sites)])
+        integer = flows.integer
+        n_cols = flows.n_cols
+    return MipModel(c=objective, A=A, row_lower=lower, row_upper=upper, col_lower=col_lower, col_upper=np.ones(n_cols),
+                    integer=integer, maximize=maximize, offset=offset)
+
+
+class _Flows:
+    """Capacitated serving over columns ``[y (our offices) | t (free settlements) | x (pairs) | z (pairs, single-sourced)]``."""
+
+    def __init__(self, w: np.ndarray, K: sp.csr_matrix, free: np.ndarray, existing: np.ndarray, capacities: np.ndarray,
+                 allow_split: bool):
+        pairs = sp.csr_matrix(K[free]).tocoo()
+        keep = pairs.data > 0
+        self.pi, self.pj = pairs.row[keep].astype(np.int64), pairs.col[keep].astype(np.int64)
+        k, g, e = K.shape[1], len(free), len(self.pi)
+        self.k, self.g, self.e, self.split, self.existing = k, g, e, allow_split, existing
+        self.demand = w[free][self.pi]  # visits of the pair's settlement, all of it
+        self.n_cols = k + g + e * (1 if allow_split else 2)
+        ar, x0, z0 = np.arange(e), k + g, k + g + e
+        ones, n = np.ones(e), self.n_cols
+        blocks = [
+            sp.coo_matrix((np.concatenate([np.ones(g), -ones]), (np.concatenate([np.arange(g), self.pi]),
+                                                                   np.concatenate([k + np.arange(g), x0 + ar]))), shape=(g, n)),
+            sp.coo_matrix((np.concatenate([self.demand, -np.minimum(capacities, self.demand.sum() + 1.0)]),
+                           (np.concatenate([self.pj, np.arange(k)]), np.concatenate([x0 + ar, np.arange(k)]))), shape=(k, n)),
+        ]
+        if allow_split:
+            blocks.append(sp.coo_matrix((np.concatenate([ones, -ones]), (np.tile(ar, 2), np.concatenate([x0 + ar, self.pj]))),
+                                        shape=(e, n)))
+        else:
+            blocks += [
+                sp.coo_matrix((np.concatenate([ones, -ones]), (np.tile(ar, 2), np.concatenate([x0 + ar, z0 + ar]))), shape=(e, n)),
+                sp.coo_matrix((np.concatenate([ones, -ones]), (np.tile(ar, 2), np.concatenate([z0 + ar, self.pj]))), shape=(e, n)),
+                sp.coo_matrix((ones, (self.pi, z0 + ar)), shape=(g, n)),
+            ]
+        self.A = sp.vstack(blocks, format="csr")
+        self.upper = np.concatenate([np.zeros(g + k + e * (1 if allow_split else 2)), [] if allow_split else np.ones(g)])
+        self.integer = np.zeros(n, bool)
+        self.integer[:k] = True
+        if not allow_split:
+            self.integer[z0:] = True
+
+    def served(self, y: np.ndarray, shares: np.ndarray, w_free: np.ndarray, solver: MipSolver) -> tuple[float, np.ndarray | None]:
+        """Demand captured by the plan ``y`` within the capacities (shares ``t ≤ shares``), and the flows."""
+        col_lower = np.zeros(self.n_cols)
+        col_upper = np.ones(self.n_cols)
+        col_lower[:self.k] = col_upper[:self.k] = y
+        col_upper[self.k:self.k + self.g] = shares
+        model = MipModel(c=np.concatenate([np.zeros(self.k), w_free, np.zeros(self.n_cols - self.k - self.g)]), A=self.A,
+                         row_lower=np.full(self.A.shape[0], -np.inf), row_upper=self.upper, col_lower=col_lower,
+                         col_upper=col_upper, integer=self.integer, maximize=True)
+        out = solver.solve(model)
+        if out.x is None:
+            return float("nan"), None
+        return float(out.objective), out.x[self.k + self.g:self.k + self.g + self.e]
+
+
+def _solve_capacitated(model_name: str, w: np.ndarray, F: sp.csr_matrix, C: np.ndarray, sites, cap: np.ndarray,
+                       allow_split: bool, solver: MipSolver, t0: float, *, p: int | None = None,
+                       target: float | None = None) -> SitingResult:
+    """Max share (``p``) or target share (``target``) with every office's visits capped; see the module docstring."""
+    cols = np.union1d(sites.existing, sites.candidates)
+    is_new = ~sites.is_existing[cols]
+    cuts = _CutModel(w, sp.csr_matrix(F[:, cols]), C, np.array([], np.int64), np.arange(len(cols)))
+    flows = _Flows(w, cuts.K, cuts.free, ~is_new, cap[cols], allow_split)
+    k, g, w_free, total = len(cols), len(cuts.free), w[cuts.free], float(w.sum())
+
+    def served(y: np.ndarray) -> tuple[float, np.ndarray | None]:
+        return flows.served(y, cuts.shares(y), w_free, solver)
+
+    before, _ = served((~is_new).astype(float))
+    if target is not None:
+        _check_reachable(target, served(np.ones(k))[0] / max(total, 1e-12), len(sites.candidates), " within the capacities")
+    best: dict = {"value": -np.inf, "y": None}
+
+    def make_model(A: sp.csr_matrix, upper: np.ndarray) -> MipModel:
+        if target is None:  # exactly p new sites, maximise the captured demand
+            return _cut_mip(A, upper, k, np.concatenate([is_new.astype(float), np.zeros(g)]), float(p), float(p),
+                            np.concatenate([np.zeros(k), w_free]), True, cuts.offset, flows)
+        return _cut_mip(A, upper, k, np.concatenate([np.zeros(k), w_free]), target * total - 1e-9 * total, np.inf,
+                        np.concatenate([is_new.astype(float), np.zeros(g)]), False, 0.0, flows)
+
+    def evaluate(y, out, bound):
+        value, _ = served(y)
+        if target is not None:
+            return value >= target * total - 1e-9 * total, y
+        if value > best["value"]:
+            best.update(value=value, y=y)
+        return relative_gap(value, bound) <= SHARE_GAP or value >= bound, best["y"]
+
+    build = time.perf_counter() - t0
+    y, bound, status, rounds, seconds = _solve_rounds(cuts, make_model, evaluate, solver)
+    stats = {"rounds": rounds, "share_before": before / max(total, 1e-12), "capacitated": True, "split": allow_split}
+    if y is None:
+        return SitingResult(model=model_name, selected=np.array([], np.int64), existing=sites.existing, objective=float("nan"),
+                            bound=bound, gap=float("nan"), status=status if status != "optimal" else "no_solution",
+                            build_seconds=build, solve_seconds=seconds, assignment=np.full(len(w), -1), stats=stats)
+    captured, x = served(y)
+    selected = np.sort(cols[(y > 0.5) & is_new])
+    objective = captured if target is None else float(len(selected))
+    if target is not None:
+        bound = float(np.ceil(bound - 1e-6)) if np.isfinite(bound) else bound
+    gap = 0.0 if status == "optimal" else relative_gap(objective, bound)
+    # Each settlement's office: the one serving most of its captured visits.
+    flow = sp.csr_matrix((np.clip(x, 0, None), (cuts.free[flows.pi], flows.pj)), shape=(len(w), k))
+    largest = np.asarray(flow.max(axis=1).todense()).ravel()
+    assignment = np.where(largest > 1e-9, cols[np.asarray(flow.argmax(axis=1)).ravel()], -1).astype(np.int64)
+    return SitingResult(model=model_name, selected=selected, existing=sites.existing, objective=objective, bound=bound,
+                        gap=gap, status=status, build_seconds=build, solve_seconds=seconds, assignment=assignment,
+                        stats={**stats, "captured": captured, "share": captured / max(total, 1e-12)})
 
 
 def _inputs(weights, distances, competitors, decay, attractiveness, existing_sites, candidate_mask, p):
