@@ -430,6 +430,8 @@ def _solve_capacitated(model_name: str, w: np.ndarray, F: sp.csr_matrix, C: np.n
         bound = float(np.ceil(bound - 1e-6)) if np.isfinite(bound) else bound
     gap = 0.0 if status == "optimal" else relative_gap(objective, bound)
     # Each settlement's office: the one serving most of its captured visits.
+    if x is None:  # the evaluation found no serving within its time limit: no settlement is assigned
+        x = np.zeros(flows.e)
     flow = sp.csr_matrix((np.clip(x, 0, None), (cuts.free[flows.pi], flows.pj)), shape=(len(w), k))
     largest = np.asarray(flow.max(axis=1).todense()).ravel()
     assignment = np.where(largest > 1e-9, cols[np.asarray(flow.argmax(axis=1)).ravel()], -1).astype(np.int64)
