@@ -135,7 +135,7 @@ DECOMPOSE_MAX_SITE_SHARE = 0.5
 #: When the components' plans at the LP's budget price use more or fewer than ``p``
 #: sites and leave a gap, the budget is re-priced (Polyak steps) up to this many times
 #: before branch and bound on the whole model.
-REPRICE_ROUNDS = 3
+REPRICE_ROUNDS = 6
 
 #: Skip column dominance when ``Σ_i |row i|²`` of the reduced matrix exceeds this.
 DOMINANCE_WORK_LIMIT = 3_000_000_000
