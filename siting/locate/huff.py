@@ -341,15 +341,15 @@ class _Flows:
         keep = pairs.data > 0
         self.pi, self.pj = pairs.row[keep].astype(np.int64), pairs.col[keep].astype(np.int64)
         k, g, e = K.shape[1], len(free), len(self.pi)
-        self.k, self.g, self.e, self.split, self.existing = k, g, e, allow_split, existing
-        self.demand = w[free][self.pi]  # visits of the pair's settlement, all of it
+        self.k, self.g, self.e, self.existing = k, g, e, existing
+        demand = w[free][self.pi]  # visits of the pair's settlement, all of it
         self.n_cols = k + g + e * (1 if allow_split else 2)
         ar, x0, z0 = np.arange(e), k + g, k + g + e
         ones, n = np.ones(e), self.n_cols
         blocks = [
             sp.coo_matrix((np.concatenate([np.ones(g), -ones]), (np.concatenate([np.arange(g), self.pi]),
                                                                    np.concatenate([k + np.arange(g), x0 + ar]))), shape=(g, n)),
-            sp.coo_matrix((np.concatenate([self.demand, -np.minimum(capacities, self.demand.sum() + 1.0)]),
+            sp.coo_matrix((np.concatenate([demand, -np.minimum(capacities, demand.sum() + 1.0)]),
                            (np.concatenate([self.pj, np.arange(k)]), np.concatenate([x0 + ar, np.arange(k)]))), shape=(k, n)),
         ]
         if allow_split:
@@ -393,8 +393,14 @@ def _solve_capacitated(model_name: str, w: np.ndarray, F: sp.csr_matrix, C: np.n
     flows = _Flows(w, cuts.K, cuts.free, ~is_new, cap[cols], allow_split)
     k, g, w_free, total = len(cols), len(cuts.free), w[cuts.free], float(w.sum())
 
+    evaluated: dict[bytes, tuple[float, np.ndarray | None]] = {}
+
     def served(y: np.ndarray) -> tuple[float, np.ndarray | None]:
-        return flows.served(y, cuts.shares(y), w_free, solver)
+        # each plan is evaluated once: the last round's plan is the one reported
+        key = np.asarray(y, float).tobytes()
+        if key not in evaluated:
+            evaluated[key] = flows.served(y, cuts.shares(y), w_free, solver)
+        return evaluated[key]
 
     before, _ = served((~is_new).astype(float))
     if target is not None:
@@ -420,9 +426,7 @@ def _solve_capacitated(model_name: str, w: np.ndarray, F: sp.csr_matrix, C: np.n
     y, bound, status, rounds, seconds = _solve_rounds(cuts, make_model, evaluate, solver)
     stats = {"rounds": rounds, "share_before": before / max(total, 1e-12), "capacitated": True, "split": allow_split}
     if y is None:
-        return SitingResult(model=model_name, selected=np.array([], np.int64), existing=sites.existing, objective=float("nan"),
-                            bound=bound, gap=float("nan"), status=status if status != "optimal" else "no_solution",
-                            build_seconds=build, solve_seconds=seconds, assignment=np.full(len(w), -1), stats=stats)
+        return _no_plan(model_name, sites, bound, status, build, seconds, len(w), stats)
     captured, x = served(y)
     selected = np.sort(cols[(y > 0.5) & is_new])
     objective = captured if target is None else float(len(selected))
@@ -438,6 +442,13 @@ def _solve_capacitated(model_name: str, w: np.ndarray, F: sp.csr_matrix, C: np.n
     return SitingResult(model=model_name, selected=selected, existing=sites.existing, objective=objective, bound=bound,
                         gap=gap, status=status, build_seconds=build, solve_seconds=seconds, assignment=assignment,
                         stats={**stats, "captured": captured, "share": captured / max(total, 1e-12)})
+
+
+def _no_plan(model: str, sites, bound: float, status: str, build: float, seconds: float, n: int, stats: dict) -> SitingResult:
+    """The honest result of cut rounds that found no plan (their status and bound kept)."""
+    return SitingResult(model=model, selected=np.array([], np.int64), existing=sites.existing, objective=float("nan"),
+                        bound=bound, gap=float("nan"), status=status if status != "optimal" else "no_solution",
+                        build_seconds=build, solve_seconds=seconds, assignment=np.full(n, -1), stats=stats)
 
 
 def _inputs(weights, distances, competitors, decay, attractiveness, existing_sites, candidate_mask, p):
@@ -459,10 +470,8 @@ def _result(model, y, bound, status, rounds, build, seconds, w, F, C, sites, obj
     total = float(w.sum())
     before = market_share(w, F, C, sites.existing)
     if y is None:
-        return SitingResult(model=model, selected=np.array([], np.int64), existing=sites.existing, objective=float("nan"),
-                            bound=bound, gap=float("nan"), status=status if status != "optimal" else "no_solution",
-                            build_seconds=build, solve_seconds=seconds, assignment=np.full(len(w), -1),
-                            stats={"rounds": rounds, "share_before": before / max(total, 1e-12)})
+        return _no_plan(model, sites, bound, status, build, seconds, len(w),
+                        {"rounds": rounds, "share_before": before / max(total, 1e-12)})
     selected = np.sort(sites.candidates[y > 0.5])
     captured = market_share(w, F, C, np.union1d(sites.existing, selected))
     objective = captured if objective_is_share else float(len(selected))
