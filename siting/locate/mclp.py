@@ -332,9 +332,10 @@ def solve_mclp(
     heuristic_seconds : float, optional
         Time for improving the greedy start (swaps, then iterated local search,
         or large-neighbourhood search on models too large for branch and bound,
-        see ``LARGE_MODEL_NNZ``); default grows with the model size, from 0.05 s
-        to 15 s (50 s for the large models, whose bound is computed meanwhile in
-        another process); 0 = greedy only.
+        see ``LARGE_MODEL_NNZ``); default 0 where HiGHS solves the whole model
+        at once, else growing with the model size, from 0.05 s to 15 s (50 s for
+        the large models, whose bound is computed meanwhile in another process);
+        0 = greedy only.
 
     Returns
     -------
@@ -380,7 +381,11 @@ def solve_mclp(
         pool = ThreadPoolExecutor(1)
         lp_future = pool.submit(solver.solve_relaxation, model.mip)
         pool.shutdown(wait=False)
-    if heuristic_seconds is None:
+    if heuristic_seconds is None and isinstance(solver, HighsSolver) and parts is None and not large:
+        # HiGHS proves one model of this size faster than a search would improve its start
+        # (2,000 × 400: 0.14 s with the greedy start, 0.19 s after 0.05 s of swaps)
+        heuristic_seconds = 0.0
+    elif heuristic_seconds is None:
         heuristic_seconds = LARGE_MODEL_SEARCH_SECONDS if large else float(np.clip(model.coverage.nnz / 2e5, 0.05, 15.0))
     chosen = greedy_cover(model.coverage, model.group_weight, p, must=model.group_must)
     bound_job: BoundJob | None = None
@@ -431,6 +436,8 @@ def solve_mclp(
         out = MipOutcome(status, start, v, bound, gap, time.perf_counter() - t_b, "local-search+lagrangian")
     elif start is not None and parts is not None and lp is not None:
         out = _solve_decomposed(model, solver, chosen, parts, lp, stats)
+    elif start is not None and isinstance(solver, HighsSolver):
+        out = solver.tuned(SEEDED_MIP_OPTIONS).solve(model.mip, start)
     else:
         out = solver.solve(model.mip, start)
     if bound_job is not None:
