@@ -53,7 +53,7 @@ import scipy.sparse as sp
 from siting.errors import InfeasibleError
 from siting.locate._bound_worker import BoundJob, start_village_bound, village_bound
 from siting.locate._cover_mip import cover_mip, cover_start
-from siting.locate._highs import HighsSolver, LpOutcome
+from siting.locate._highs import SEEDED_MIP_OPTIONS, HighsSolver, LpOutcome
 from siting.locate._inputs import SiteSets, capacity_array, check_weights, coverage_matrix, row_mask
 from siting.locate.decompose import coverage_components, solve_by_components
 from siting.locate.evaluate import serving_site
@@ -83,22 +83,6 @@ LARGE_MODEL_NNZ = 1_000_000
 #: fixed amount of work, 14–17 s at 60,000 × 10,000; the regions get the rest), and
 #: the whole path takes about 54 s there.
 LARGE_MODEL_SEARCH_SECONDS = 50.0
-
-#: HiGHS options for MIPs seeded with a good plan — the decomposition's components and
-#: the neighbourhood-search moves — on top of ``HIGHS_OPTIONS``. Measured on the
-#: 371-site component of 20,000 × 2,000 seeded with the swap plan: 45 s with presolve,
-#: 33 s without; trusting pseudo-costs from the first branching instead of strong
-#: branching each candidate eight times (HiGHS's default): 17–21 s, of which 9 s are
-#: HiGHS's own primal heuristics (sub-MIPs, root reduced-cost fixing) re-finding what
-#: the start already nearly has; with them off as well: 8–11 s.
-SEEDED_MIP_OPTIONS = {
-    "mip_pscost_minreliable": 0,
-    "mip_heuristic_effort": 0.0,
-    "mip_heuristic_run_rins": False,
-    "mip_heuristic_run_rens": False,
-    "mip_heuristic_run_feasibility_jump": False,
-    "mip_heuristic_run_root_reduced_cost": False,
-}
 
 #: Solver for each large-neighbourhood move: small MCLPs (a few hundred sites), capped so
 #: that one hard neighbourhood cannot eat the search budget. Measured at 60,000 × 10,000:

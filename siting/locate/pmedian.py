@@ -47,11 +47,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from siting.errors import InfeasibleError
-from siting.locate._highs import HighsSolver
+from siting.locate._highs import SEEDED_MIP_OPTIONS, HighsSolver
 from siting.locate._inputs import LocationInputError, SiteSets, capacity_array, check_weights, row_mask
 from siting.locate.distances import MatrixNeighbours, NeighbourSource
 from siting.locate.heuristics import greedy_median, median_cost, perturb_median, swap_median
-from siting.locate.lagrange import fix_sites, pmedian_dual_smoothed
+from siting.locate.lagrange import LagrangianBound, fix_sites, pmedian_dual_smoothed
 from siting.locate.mip import OPTIMAL_GAP, MipModel, MipSolver, relative_gap
 from siting.locate.result import SitingResult
 
@@ -271,6 +271,9 @@ class _Lists:
     src: NeighbourSource
     is_ex: np.ndarray
     k: np.ndarray
+    #: per settlement, the farthest distance any plan cheaper than the best known can use
+    #: (Lagrangian reduced costs, :func:`_reach_limits`); entries beyond are dropped
+    reach: np.ndarray | None = None
     lists: sp.csr_matrix = field(init=False)
     closed: np.ndarray = field(init=False)
 
@@ -282,6 +285,16 @@ class _Lists:
         self.lists, has_ex = _truncate_at_existing(lists, self.is_ex)
         self.closed = exhausted | has_ex
         self.complete = exhausted & ~has_ex
+        if self.reach is not None:
+            rows, _ = _row_positions(self.lists.indptr)
+            keep = self.lists.data <= self.reach[rows]
+            cut = np.bincount(rows[~keep], minlength=self.lists.shape[0]) > 0
+            indptr = np.zeros(self.lists.shape[0] + 1, dtype=np.int64)
+            np.cumsum(np.bincount(rows[keep], minlength=self.lists.shape[0]), out=indptr[1:])
+            self.lists = sp.csr_matrix((self.lists.data[keep], self.lists.indices[keep], indptr),
+                                       shape=self.lists.shape)
+            self.lists.has_sorted_indices = False  # sorted by distance, not by site
+            self.closed = self.closed | cut
 
     def grow(self, rows: np.ndarray) -> None:
         self.k = np.where(rows, self.k * 2, self.k)
@@ -290,6 +303,27 @@ class _Lists:
     @property
     def last(self) -> np.ndarray:
         return self.lists.data[np.maximum(self.lists.indptr[1:] - 1, 0)]
+
+
+def _reach_limits(lb: LagrangianBound, weights: np.ndarray, upper: float) -> np.ndarray:
+    """Per settlement, the farthest office any plan cheaper than ``upper`` can send it to.
+
+    Serving ``i`` from ``j`` raises the Lagrangian bound by at least the reduced cost
+    ``w_i d_ij − λ_i`` when that is positive (forcing ``x_ij = 1`` adds it to ``ρ_j`` and
+    opens ``j``), so pairs with ``w_i d_ij − λ_i > upper − L(λ)`` are in no better plan.
+    """
+    slack = upper - lb.bound + 1e-9 * max(abs(upper), 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reach = (lb.multipliers + slack) / weights
+    return np.where(weights > 0, reach, np.inf)
+
+
+def _sole_sites(L: _Lists) -> np.ndarray:
+    """Sites that are the only one left in a settlement's closed list: open in every better plan."""
+    one = (np.diff(L.lists.indptr) == 1) & L.closed
+    forced = np.zeros(L.lists.shape[1], dtype=bool)
+    forced[L.lists.indices[L.lists.indptr[:-1][one]]] = True
+    return forced & ~L.is_ex
 
 
 def _heuristic(L: _Lists, w: np.ndarray, p: int, allowed: np.ndarray, seconds: float) -> np.ndarray:
@@ -427,6 +461,7 @@ def solve_pmedian(
     fix_open = np.zeros(m, dtype=bool)
     fix_closed = np.zeros(m, dtype=bool)
     fixed_idx = np.flatnonzero(is_ex)
+    lb: LagrangianBound | None = None
     big = float(L.lists.data.max() * 4 + 1.0)
     far = np.where(L.closed, big, L.last)
 
@@ -467,11 +502,35 @@ def solve_pmedian(
         keep = ~fix_closed
         sub_cols = np.flatnonzero(keep)
         sub_ex = (is_ex | fix_open)[keep]
-        sub_p = p - int(fix_open.sum())
-        Ls = _Lists(src.restrict(sub_cols), sub_ex, np.full(n, k0, dtype=np.int64)) if (fix_open.any() or fix_closed.any()) else L
+        # the bound also caps each settlement's reach; a site alone in a capped list must open
+        fixing_upper = best_value if lb is not None else stats["heuristic_objective"]
+        reach = _reach_limits(lb, w, fixing_upper) if lb is not None else None
+        Ls = L
+        if reach is not None or fix_open.any() or fix_closed.any():
+            k_sub = max(8, int(np.ceil(3 * len(sub_cols) / max(p + len(sites.existing), 1))))
+            Ls = _Lists(src.restrict(sub_cols), sub_ex, np.full(n, k_sub, dtype=np.int64), reach)
+            if reach is not None:
+                forced = _sole_sites(Ls)
+                stats["fixed_open_by_reach"] = int(forced.sum())
+                if forced.any():
+                    sub_ex = sub_ex | forced
+                    Ls = _Lists(src.restrict(sub_cols), sub_ex, Ls.k, reach)
+                for _ in range(64):  # every list reaches the best plan: its cost is exact in the model
+                    _, n1 = median_cost(Ls.lists, w, best_open[keep] | sub_ex, np.zeros(n))
+                    short = (n1 < 0) & ~Ls.closed
+                    if not short.any():
+                        break
+                    Ls.grow(short)
+        sub_p = p - int((sub_ex & ~is_ex[keep]).sum())
         sub_best = best_open[keep]
         sub_bound = np.nan
-        for rnd in range(max_rounds):
+        # with capped reach, a settlement left with no site (or more sites forced open than p)
+        # means no plan beats the best one: it is optimal
+        no_better = reach is not None and (sub_p < 0 or bool(np.any(np.diff(Ls.lists.indptr) == 0)))
+        if no_better:
+            sub_bound, status, solver_name = fixing_upper, "optimal", "lagrangian"
+        seeded = solver.tuned(SEEDED_MIP_OPTIONS) if isinstance(solver, HighsSolver) else solver
+        for rnd in range(0 if no_better else max_rounds):
             tb = time.perf_counter()
             if service_radius is not None and must.any():
                 while True:
@@ -489,11 +548,14 @@ def solve_pmedian(
                 stats["residual_mip"] = "skipped: too large"
                 status, solver_name = "time_limit", "lagrangian"
                 break
-            out = solver.solve(model.mip, start)
+            out = (seeded if start is not None else solver).solve(model.mip, start)
             solve_seconds += out.seconds
             stats["rounds"] = rnd + 1
             solver_name = out.solver
             status = out.status
+            if out.status == "infeasible" and reach is not None:
+                sub_bound, status = fixing_upper, "optimal"  # no plan within the reach beats the best one
+                break
             if out.status == "infeasible":
                 raise InfeasibleError("no plan meets the must-cover rule with p new sites",
                                       diagnosis={"p": p, "must_cover": np.flatnonzero(must)})
@@ -518,8 +580,8 @@ def solve_pmedian(
             build += time.perf_counter() - tb
             status = "time_limit"
         if np.isfinite(sub_bound):
-            # plans removed by fixing cost more than the heuristic plan's value
-            bound = max(bound, min(sub_bound, stats["heuristic_objective"]))
+            # plans removed by fixing cost more than the best plan known when fixing
+            bound = max(bound, min(sub_bound, fixing_upper))
     site, dist = _exact_cost(src, best_open)
     objective = float(w @ dist)
     bound = min(bound, objective) if np.isfinite(bound) else float("nan")
