@@ -368,8 +368,10 @@ def solve_pmedian(
 
     Steps: nearest-site lists (never an n × m matrix unless one is given);
     greedy + swap plan; Lagrangian bound and site fixing (:mod:`siting.locate.lagrange`);
-    the truncated radius model of the remaining sites solved by the MIP solver,
-    lists grown until the optimality proof covers the full problem.
+    each settlement's reach capped by the Lagrangian reduced costs, and sites alone
+    within a settlement's reach opened; the truncated radius model of the remaining
+    sites solved by the MIP solver, lists grown until the optimality proof covers
+    the full problem.
 
     Parameters
     ----------
