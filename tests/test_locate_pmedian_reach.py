@@ -70,3 +70,20 @@ def test_pmedian_with_reach_fixing_matches_enumeration():
         np.testing.assert_allclose(r.distance, D[:, r.open_sites].min(axis=1))
         reach_used += "fixed_open_by_reach" in r.stats
     assert reach_used >= 5, "too few instances exercised the reach-capped residual model"
+
+
+def test_the_reach_cap_removes_pairs_and_forces_sites():
+    # the property above would hold for an infinite reach; here the cap must bite
+    D, w = _instance(7, 30, 10)
+    n, m = D.shape
+    cost = _costs(D, w, _all_plans(m, 3))
+    L = _Lists(MatrixNeighbours(D), np.zeros(m, dtype=bool), np.full(n, m))
+    lb = pmedian_dual_smoothed(L.lists, w, np.full(n, np.inf), np.zeros(m, bool), np.ones(m, bool), 3,
+                               w * D.min(axis=1), time_limit=5.0)
+    capped = _Lists(MatrixNeighbours(D), np.zeros(m, dtype=bool), np.full(n, m), _reach_limits(lb, w, cost.min()))
+    assert capped.lists.nnz < L.lists.nnz / 2
+    assert capped.closed.all()
+    forced = _sole_sites(capped)
+    assert forced.any()
+    best = _all_plans(m, 3)[np.argmin(cost)]
+    assert best[forced].all()  # the optimum opens them
