@@ -326,6 +326,26 @@ def _sole_sites(L: _Lists) -> np.ndarray:
     return forced & ~L.is_ex
 
 
+def _capped_lists(src: NeighbourSource, is_ex: np.ndarray, k: np.ndarray, reach: np.ndarray, plan: np.ndarray,
+                  w: np.ndarray) -> tuple[_Lists, np.ndarray, int]:
+    """Lists capped at each settlement's reach, sites alone in a capped list opened, grown until ``plan`` is exact in them.
+
+    Returns the lists, the open mask they were built with (``is_ex`` plus the forced sites) and how many were forced.
+    """
+    L = _Lists(src, is_ex, k, reach)
+    forced = _sole_sites(L)
+    if forced.any():
+        is_ex = is_ex | forced
+        L = _Lists(src, is_ex, L.k, reach)
+    for _ in range(64):  # every list reaches the plan's nearest office: its cost is exact in the model
+        _, n1 = median_cost(L.lists, w, plan | is_ex, np.zeros(len(w)))
+        short = (n1 < 0) & ~L.closed
+        if not short.any():
+            break
+        L.grow(short)
+    return L, is_ex, int(forced.sum())
+
+
 def _heuristic(L: _Lists, w: np.ndarray, p: int, allowed: np.ndarray, seconds: float) -> np.ndarray:
     """Greedy + swap plan (open-site mask), growing lists until every settlement sees an open site."""
     fixed = np.flatnonzero(L.is_ex)
@@ -509,20 +529,12 @@ def solve_pmedian(
         reach = _reach_limits(lb, w, fixing_upper) if lb is not None else None
         Ls = L
         if reach is not None or fix_open.any() or fix_closed.any():
-            k_sub = max(8, int(np.ceil(3 * len(sub_cols) / max(p + len(sites.existing), 1))))
-            Ls = _Lists(src.restrict(sub_cols), sub_ex, np.full(n, k_sub, dtype=np.int64), reach)
-            if reach is not None:
-                forced = _sole_sites(Ls)
-                stats["fixed_open_by_reach"] = int(forced.sum())
-                if forced.any():
-                    sub_ex = sub_ex | forced
-                    Ls = _Lists(src.restrict(sub_cols), sub_ex, Ls.k, reach)
-                for _ in range(64):  # every list reaches the best plan: its cost is exact in the model
-                    _, n1 = median_cost(Ls.lists, w, best_open[keep] | sub_ex, np.zeros(n))
-                    short = (n1 < 0) & ~Ls.closed
-                    if not short.any():
-                        break
-                    Ls.grow(short)
+            k_sub = np.full(n, max(8, int(np.ceil(3 * len(sub_cols) / max(p + len(sites.existing), 1)))), dtype=np.int64)
+            if reach is None:
+                Ls = _Lists(src.restrict(sub_cols), sub_ex, k_sub)
+            else:
+                Ls, sub_ex, stats["fixed_open_by_reach"] = _capped_lists(src.restrict(sub_cols), sub_ex, k_sub, reach,
+                                                                         best_open[keep], w)
         sub_p = p - int((sub_ex & ~is_ex[keep]).sum())
         sub_best = best_open[keep]
         sub_bound = np.nan
