@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
-from scipy.special import expit
 
-__all__ = ["LagrangianBound", "fix_sites", "mclp_dual_smoothed", "mclp_lagrangian", "pmedian_dual_smoothed"]
+__all__ = ["LagrangianBound", "fix_sites", "mclp_dual_smoothed", "mclp_lagrangian", "pmedian_dual_smoothed",
+           "site_penalties"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,28 @@ def _evaluate(lam: np.ndarray, rows: np.ndarray, cols: np.ndarray, cost: np.ndar
     return value, rho, chosen
 
 
+def site_penalties(lb: LagrangianBound, allowed: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """How much forcing each site against the Lagrangian choice raises the bound (module docstring).
+
+    Returns
+    -------
+    open_penalty, close_penalty : ndarray
+        ``ρ_j − ρ_(p)`` for allowed sites not chosen and ``ρ_(p+1) − ρ_j`` for chosen ones, over
+        all sites; 0 elsewhere (sites that are open anyway, or not allowed, or ``p`` leaves no choice).
+    """
+    rho = lb.rho
+    cand = np.flatnonzero(allowed)
+    open_penalty = np.zeros(len(rho))
+    close_penalty = np.zeros(len(rho))
+    if p <= 0 or p >= len(cand):
+        return open_penalty, close_penalty
+    order = cand[np.argsort(rho[cand], kind="stable")]
+    chosen, rest = order[:p], order[p:]
+    open_penalty[rest] = rho[rest] - rho[order[p - 1]]
+    close_penalty[chosen] = rho[order[p]] - rho[chosen]
+    return open_penalty, close_penalty
+
+
 def fix_sites(lb: LagrangianBound, allowed: np.ndarray, p: int, upper: float,
               rel_tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
     """Sites provably open / closed in every plan cheaper than ``upper`` (see module docstring).
@@ -80,23 +103,18 @@ def fix_sites(lb: LagrangianBound, allowed: np.ndarray, p: int, upper: float,
     fix_open, fix_closed : ndarray of bool
         Over all sites (only ``allowed`` ones are ever fixed).
     """
-    rho = lb.rho
-    cand = np.flatnonzero(allowed)
-    fix_open = np.zeros(len(rho), dtype=bool)
-    fix_closed = np.zeros(len(rho), dtype=bool)
-    if p <= 0 or p >= len(cand):
-        return fix_open, fix_closed
-    order = cand[np.argsort(rho[cand], kind="stable")]
-    chosen, rest = order[:p], order[p:]
-    rp, rq = rho[order[p - 1]], rho[order[p]]
+    open_penalty, close_penalty = site_penalties(lb, allowed, p)
     margin = upper + rel_tol * max(abs(upper), 1.0)
-    fix_closed[rest[lb.bound + rho[rest] - rp > margin]] = True
-    fix_open[chosen[lb.bound + rq - rho[chosen] > margin]] = True
-    return fix_open, fix_closed
+    # a zero penalty (a tie with the p-th site) never fixes: the bound is at most ``upper``
+    return ((close_penalty > 0) & (lb.bound + close_penalty > margin),
+            (open_penalty > 0) & (lb.bound + open_penalty > margin))
 
 
-def _softplus(x: np.ndarray, tau: float) -> np.ndarray:
-    return tau * np.logaddexp(0.0, x / tau)
+def _softplus(x: np.ndarray, tau: float) -> tuple[np.ndarray, np.ndarray]:
+    """``τ log(1 + e^{x/τ})`` and its derivative ``1 / (1 + e^{−x/τ})``, sharing one exponential."""
+    u = x / tau
+    e = np.exp(-np.abs(u))  # never overflows
+    return tau * (np.maximum(u, 0.0) + np.log1p(e)), np.where(u >= 0, 1.0, e) / (1.0 + e)
 
 
 def pmedian_dual_smoothed(
@@ -112,6 +130,7 @@ def pmedian_dual_smoothed(
     evals_per_round: int = 400,
     upper: float = np.inf,
     stop_gap: float = 1e-7,
+    check_every: int = 20,
 ) -> LagrangianBound:
     """Maximise the p-median LP dual with a smoothed objective (L-BFGS-B), then price it exactly.
 
@@ -125,9 +144,11 @@ def pmedian_dual_smoothed(
     (:func:`pmedian_lagrangian`'s ``L(λ)``), which is a valid bound whatever the
     smoothing did. Converges much faster than a subgradient on large instances
     (10,000 × 1,000: LP bound to 1e-6 in ~25 s where 3,000 subgradient steps
-    stayed 0.06 % short). The work is fixed (``rounds`` × ``evals_per_round``),
-    so results do not depend on machine load; ``time_limit`` is a safety stop
-    between rounds. Stops early once the bound is within ``stop_gap`` of
+    stayed 0.06 % short). Every ``check_every`` iterations the exact bound is
+    priced too: a round ends when it has not risen since the last check (the
+    smoothing holds it back; 1,000 × 200: 0.37 → 0.15 s). The work depends on
+    iteration counts only (at most ``rounds`` × ``evals_per_round``), so results
+    do not depend on machine load; ``time_limit`` is a safety stop between rounds. Stops early once the bound is within ``stop_gap`` of
     ``upper`` (the cost of a known plan). ``plans`` holds the Lagrangian choice
     of sites of every round (distinct ones), for rounding into plans.
     """
@@ -149,30 +170,53 @@ def pmedian_dual_smoothed(
     def neg_f(v: np.ndarray, tau: float) -> tuple[float, np.ndarray]:
         lam_, th = v[:n], v[n]
         a = lam_[rows] - cost
-        s = np.bincount(cols, weights=_softplus(a, tau), minlength=m)
+        soft_a, sa = _softplus(a, tau)
+        s = np.bincount(cols, weights=soft_a, minlength=m)
         b = s - th
-        val = lam_.sum() - s[is_existing].sum() - p * th - _softplus(b[new], tau).sum()
-        sa = expit(a / tau)
-        coef = np.where(is_existing, 1.0, np.where(new, expit(b / tau), 0.0))
+        soft_b, sb = _softplus(b[new], tau)
+        val = lam_.sum() - s[is_existing].sum() - p * th - soft_b.sum()
+        coef = np.where(is_existing, 1.0, 0.0)
+        coef[new] = sb
         g_lam = 1.0 - np.bincount(rows, weights=sa * coef[cols], minlength=n)
-        g_th = -p + expit(b[new] / tau).sum()
+        g_th = -p + sb.sum()
         return -val, -np.concatenate([g_lam, [g_th]])
 
     v = np.concatenate([lam, [theta]])
     plans: list[np.ndarray] = []
+    proven_at = upper - stop_gap * abs(upper)
+    iterations = 0
+
+    def price(lam_: np.ndarray) -> np.ndarray:
+        nonlocal best_val, best_rho, best_lam, best_plan
+        val, rho, chosen = _evaluate(lam_, rows, cols, cost, m, is_existing, allowed, p)
+        if val > best_val:
+            best_val, best_rho, best_lam, best_plan = val, rho, lam_.copy(), chosen
+        return chosen
+
+    def stop_once_proven(intermediate_result: Any) -> None:
+        # the exact bound every few iterations: once it proves the known plan, the rest of the round is
+        # waste; once it stalls, the smoothing is what holds it back, and the next round shrinks it
+        nonlocal iterations, last_checked
+        iterations += 1
+        if np.isfinite(upper) and iterations % check_every == 0:
+            price(intermediate_result.x[:n])
+            if best_val >= proven_at or best_val <= last_checked:
+                raise StopIteration
+            last_checked = best_val
+
     for _ in range(rounds):
         left = time_limit - (time.perf_counter() - t0)
         if left <= 0:
             break
+        last_checked = -np.inf
         res = minimize(neg_f, v, args=(tau,), jac=True, method="L-BFGS-B", bounds=bounds,
+                       callback=stop_once_proven if check_every else None,
                        options={"maxfun": evals_per_round, "maxiter": evals_per_round})
         v = res.x
-        val, rho, chosen = _evaluate(v[:n], rows, cols, cost, m, is_existing, allowed, p)
+        chosen = price(v[:n])
         if not any(np.array_equal(chosen, q) for q in plans):
             plans.append(chosen)
-        if val > best_val:
-            best_val, best_rho, best_lam, best_plan = val, rho, v[:n].copy(), chosen
-        if best_val >= upper - stop_gap * abs(upper):
+        if best_val >= proven_at:
             break  # the known plan is proven (near-)optimal
         tau *= 0.2
     return LagrangianBound(best_val, best_rho, best_lam, rounds, time.perf_counter() - t0, float("nan"), best_plan,
@@ -239,8 +283,8 @@ def mclp_dual_smoothed(
     def f(v: np.ndarray, tau: float) -> tuple[float, np.ndarray]:
         lam_, th = v[:n], v[n]
         b = CT @ lam_ - th
-        val = (w - lam_).sum() + p * th + _softplus(b, tau).sum()
-        sig = expit(b / tau)
+        soft, sig = _softplus(b, tau)
+        val = (w - lam_).sum() + p * th + soft.sum()
         return float(val), np.concatenate([C @ sig - 1.0, [p - sig.sum()]])
 
     v = np.concatenate([lam, [0.0]])
