@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from siting.locate import solve_pmedian
 from siting.locate.distances import MatrixNeighbours
 from siting.locate.lagrange import pmedian_dual_smoothed
-from siting.locate.pmedian import _Lists, _reach_limits, _sole_sites
+from siting.locate.pmedian import _Lists, _reach_limits, _row_positions, _sole_sites
 
 
 def _instance(seed: int, n: int, m: int):
@@ -48,12 +48,17 @@ def test_every_plan_cheaper_than_the_upper_bound_stays_within_reach(seed, p):
     lb = pmedian_dual_smoothed(L.lists, w, np.full(n, np.inf), np.zeros(m, bool), np.ones(m, bool), p,
                                w * D.min(axis=1), time_limit=5.0)
     assert lb.bound <= cost.min() + 1e-6 * cost.min()
-    reach = _reach_limits(lb, w, upper)
+    reach = _reach_limits(lb, w, upper, np.ones(m, bool), p)
     capped = _Lists(MatrixNeighbours(D), np.zeros(m, dtype=bool), np.full(n, m), reach)
     forced = _sole_sites(capped)
+    usable = np.zeros((n, m), dtype=bool)
+    rows, _ = _row_positions(capped.lists.indptr)
+    usable[rows, capped.lists.indices] = True
     for plan in plans[cost <= upper]:
-        served = np.where(plan[None], D, np.inf).min(axis=1)
-        assert np.all(served <= reach + 1e-9), "a better plan serves a settlement beyond its reach"
+        masked = np.where(plan[None], D, np.inf)
+        served_by = masked.argmin(axis=1)
+        assert np.all(masked.min(axis=1) <= reach.limit + 1e-9), "a better plan serves a settlement beyond its reach"
+        assert usable[np.arange(n), served_by].all(), "a better plan uses a pair the capped lists dropped"
         assert plan[forced].all(), "a better plan leaves a forced site closed"
 
 
@@ -80,9 +85,14 @@ def test_the_reach_cap_removes_pairs_and_forces_sites():
     L = _Lists(MatrixNeighbours(D), np.zeros(m, dtype=bool), np.full(n, m))
     lb = pmedian_dual_smoothed(L.lists, w, np.full(n, np.inf), np.zeros(m, bool), np.ones(m, bool), 3,
                                w * D.min(axis=1), time_limit=5.0)
-    capped = _Lists(MatrixNeighbours(D), np.zeros(m, dtype=bool), np.full(n, m), _reach_limits(lb, w, cost.min()))
+    capped = _Lists(MatrixNeighbours(D), np.zeros(m, dtype=bool), np.full(n, m),
+                    _reach_limits(lb, w, cost.min(), np.ones(m, bool), 3))
+    reach = _reach_limits(lb, w, cost.min(), np.ones(m, bool), 3)
     assert capped.lists.nnz < L.lists.nnz / 2
     assert capped.closed.all()
+    # the site penalties drop pairs the distance limit alone keeps
+    within = int((L.lists.data <= reach.limit[_row_positions(L.lists.indptr)[0]]).sum())
+    assert capped.lists.nnz < within
     forced = _sole_sites(capped)
     assert forced.any()
     best = _all_plans(m, 3)[np.argmin(cost)]

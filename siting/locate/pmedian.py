@@ -51,7 +51,7 @@ from siting.locate._highs import SEEDED_MIP_OPTIONS, HighsSolver
 from siting.locate._inputs import LocationInputError, SiteSets, capacity_array, check_weights, row_mask
 from siting.locate.distances import MatrixNeighbours, NeighbourSource
 from siting.locate.heuristics import greedy_median, median_cost, perturb_median, swap_median
-from siting.locate.lagrange import LagrangianBound, fix_sites, pmedian_dual_smoothed
+from siting.locate.lagrange import LagrangianBound, fix_sites, pmedian_dual_smoothed, site_penalties
 from siting.locate.mip import OPTIMAL_GAP, MipModel, MipSolver, relative_gap
 from siting.locate.result import SitingResult
 
@@ -271,9 +271,9 @@ class _Lists:
     src: NeighbourSource
     is_ex: np.ndarray
     k: np.ndarray
-    #: per settlement, the farthest distance any plan cheaper than the best known can use
-    #: (Lagrangian reduced costs, :func:`_reach_limits`); entries beyond are dropped
-    reach: np.ndarray | None = None
+    #: the settlement–site pairs a plan cheaper than the best known can use (:func:`_reach_limits`);
+    #: the others are dropped
+    reach: "_Reach | None" = None
     lists: sp.csr_matrix = field(init=False)
     closed: np.ndarray = field(init=False)
 
@@ -287,14 +287,14 @@ class _Lists:
         self.complete = exhausted & ~has_ex
         if self.reach is not None:
             rows, _ = _row_positions(self.lists.indptr)
-            keep = self.lists.data <= self.reach[rows]
-            cut = np.bincount(rows[~keep], minlength=self.lists.shape[0]) > 0
+            keep = self.reach.usable(rows, self.lists.indices, self.lists.data)
+            cut = np.bincount(rows[self.lists.data > self.reach.limit[rows]], minlength=self.lists.shape[0]) > 0
             indptr = np.zeros(self.lists.shape[0] + 1, dtype=np.int64)
             np.cumsum(np.bincount(rows[keep], minlength=self.lists.shape[0]), out=indptr[1:])
             self.lists = sp.csr_matrix((self.lists.data[keep], self.lists.indices[keep], indptr),
                                        shape=self.lists.shape)
             self.lists.has_sorted_indices = False  # sorted by distance, not by site
-            self.closed = self.closed | cut
+            self.closed = self.closed | cut  # every site beyond the limit is unusable
 
     def grow(self, rows: np.ndarray) -> None:
         self.k = np.where(rows, self.k * 2, self.k)
@@ -305,17 +305,45 @@ class _Lists:
         return self.lists.data[np.maximum(self.lists.indptr[1:] - 1, 0)]
 
 
-def _reach_limits(lb: LagrangianBound, weights: np.ndarray, upper: float) -> np.ndarray:
-    """Per settlement, the farthest office any plan cheaper than ``upper`` can send it to.
+@dataclass(frozen=True)
+class _Reach:
+    """The settlement–site pairs usable by a plan cheaper than the best known (:func:`_reach_limits`)."""
 
-    Serving ``i`` from ``j`` raises the Lagrangian bound by at least the reduced cost
-    ``w_i d_ij − λ_i`` when that is positive (forcing ``x_ij = 1`` adds it to ``ρ_j`` and
-    opens ``j``), so pairs with ``w_i d_ij − λ_i > upper − L(λ)`` are in no better plan.
+    multipliers: np.ndarray  # λ_i
+    weights: np.ndarray
+    slack: float  # best known cost − L(λ)
+    site_penalty: np.ndarray  # per site, what opening it adds to L(λ)
+
+    @property
+    def limit(self) -> np.ndarray:
+        """Per settlement, the distance beyond which no site serves it."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reach = (self.multipliers + self.slack) / self.weights
+        return np.where(self.weights > 0, reach, np.inf)
+
+    def usable(self, rows: np.ndarray, sites: np.ndarray, dist: np.ndarray) -> np.ndarray:
+        """Mask of the pairs ``(rows, sites)`` at ``dist`` that some better plan may use."""
+        w = self.weights[rows]
+        excess = np.maximum(w * dist - self.multipliers[rows], 0.0) + self.site_penalty[sites]
+        return (w == 0) | (excess <= self.slack)
+
+    def restrict(self, cols: np.ndarray) -> "_Reach":
+        return _Reach(self.multipliers, self.weights, self.slack, self.site_penalty[cols])
+
+
+def _reach_limits(lb: LagrangianBound, weights: np.ndarray, upper: float, allowed: np.ndarray, p: int) -> _Reach:
+    """The pairs ``(i, j)`` any plan cheaper than ``upper`` can use to serve ``i`` from ``j``.
+
+    Serving ``i`` from ``j`` forces ``x_ij = 1`` and ``y_j = 1``: the Lagrangian bound
+    rises by the reduced cost ``(w_i d_ij − λ_i)⁺`` (added to ``ρ_j``) plus, when ``j`` is
+    not among the Lagrangian choice of sites, ``ρ_j − ρ_(p)``
+    (:func:`~siting.locate.lagrange.site_penalties`). Pairs whose rise exceeds
+    ``upper − L(λ)`` are in no better plan; in particular no settlement is served beyond
+    ``(λ_i + upper − L(λ)) / w_i``.
     """
     slack = upper - lb.bound + 1e-9 * max(abs(upper), 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        reach = (lb.multipliers + slack) / weights
-    return np.where(weights > 0, reach, np.inf)
+    open_penalty, _ = site_penalties(lb, allowed, p)
+    return _Reach(lb.multipliers, np.asarray(weights, float), float(slack), np.maximum(open_penalty, 0.0))
 
 
 def _sole_sites(L: _Lists) -> np.ndarray:
@@ -326,7 +354,7 @@ def _sole_sites(L: _Lists) -> np.ndarray:
     return forced & ~L.is_ex
 
 
-def _capped_lists(src: NeighbourSource, is_ex: np.ndarray, k: np.ndarray, reach: np.ndarray, plan: np.ndarray,
+def _capped_lists(src: NeighbourSource, is_ex: np.ndarray, k: np.ndarray, reach: _Reach, plan: np.ndarray,
                   w: np.ndarray) -> tuple[_Lists, np.ndarray, int]:
     """Lists capped at each settlement's reach, sites alone in a capped list opened, grown until ``plan`` is exact in them.
 
@@ -520,27 +548,31 @@ def solve_pmedian(
     if np.isfinite(bound) and relative_gap(best_value, bound) <= target:
         status, solver_name = ("optimal" if relative_gap(best_value, bound) <= OPTIMAL_GAP else "gap_limit"), "lagrangian"
     else:
-        # the subproblem left after fixing: fixed-open sites act as existing offices
-        keep = ~fix_closed
-        sub_cols = np.flatnonzero(keep)
-        sub_ex = (is_ex | fix_open)[keep]
-        # the bound also caps each settlement's reach; a site alone in a capped list must open
+        k_sub = np.full(n, max(8, int(np.ceil(3 * (m - int(fix_closed.sum())) / max(p + len(sites.existing), 1)))),
+                        dtype=np.int64)
+
+        def residual(upper: float, k_sub: np.ndarray) -> tuple[np.ndarray, np.ndarray, _Lists, int, bool]:
+            """The subproblem of the plans cheaper than ``upper``: its sites, those open, lists, budget, and
+            whether it is empty. Fixed-open sites act as existing offices; the bound also caps each
+            settlement's reach, and a site alone in a capped list must open."""
+            if lb is None:
+                return np.arange(m), is_ex, L, p, False
+            fix_open, fix_closed = fix_sites(lb, ~is_ex, p, upper)
+            keep = ~fix_closed
+            sub_cols = np.flatnonzero(keep)
+            reach = _reach_limits(lb, w, upper, ~is_ex, p).restrict(sub_cols)
+            Ls, sub_ex, stats["fixed_open_by_reach"] = _capped_lists(src.restrict(sub_cols), (is_ex | fix_open)[keep],
+                                                                     k_sub, reach, best_open[keep], w)
+            stats.update(fixed_open=int(fix_open.sum()), fixed_closed=int(fix_closed.sum()))
+            sub_p = p - int((sub_ex & ~is_ex[keep]).sum())
+            # a settlement left with no site (or more sites forced open than p): no plan beats the best one
+            empty = sub_p < 0 or bool(np.any((np.diff(Ls.lists.indptr) == 0) & Ls.closed))
+            return sub_cols, sub_ex, Ls, sub_p, empty
+
         fixing_upper = best_value if lb is not None else stats["heuristic_objective"]
-        reach = _reach_limits(lb, w, fixing_upper) if lb is not None else None
-        Ls = L
-        if reach is not None or fix_open.any() or fix_closed.any():
-            k_sub = np.full(n, max(8, int(np.ceil(3 * len(sub_cols) / max(p + len(sites.existing), 1)))), dtype=np.int64)
-            if reach is None:
-                Ls = _Lists(src.restrict(sub_cols), sub_ex, k_sub)
-            else:
-                Ls, sub_ex, stats["fixed_open_by_reach"] = _capped_lists(src.restrict(sub_cols), sub_ex, k_sub, reach,
-                                                                         best_open[keep], w)
-        sub_p = p - int((sub_ex & ~is_ex[keep]).sum())
-        sub_best = best_open[keep]
+        sub_cols, sub_ex, Ls, sub_p, no_better = residual(fixing_upper, k_sub)
+        sub_best = best_open[sub_cols]
         sub_bound = np.nan
-        # with capped reach, a settlement left with no site (or more sites forced open than p)
-        # means no plan beats the best one: it is optimal
-        no_better = reach is not None and (sub_p < 0 or bool(np.any(np.diff(Ls.lists.indptr) == 0)))
         if no_better:
             sub_bound, status, solver_name = fixing_upper, "optimal", "lagrangian"
         seeded = solver.tuned(SEEDED_MIP_OPTIONS) if isinstance(solver, HighsSolver) else solver
@@ -567,7 +599,7 @@ def solve_pmedian(
             stats["rounds"] = rnd + 1
             solver_name = out.solver
             status = out.status
-            if out.status == "infeasible" and reach is not None:
+            if out.status == "infeasible" and lb is not None:
                 sub_bound, status = fixing_upper, "optimal"  # no plan within the reach beats the best one
                 break
             if out.status == "infeasible":
@@ -591,8 +623,18 @@ def solve_pmedian(
             sub_bound = np.nan
             tb = time.perf_counter()
             Ls.grow(outside)
-            build += time.perf_counter() - tb
             status = "time_limit"
+            if lb is not None and best_value < fixing_upper - 1e-9 * abs(fixing_upper):
+                # a better plan: fewer plans beat it, so fix again with its cost (smaller model next round)
+                fixing_upper = best_value
+                sub_cols, sub_ex, Ls, sub_p, no_better = residual(fixing_upper, Ls.k.copy())
+                sub_best = best_open[sub_cols]
+                stats["refixed"] = stats.get("refixed", 0) + 1
+                if no_better:
+                    sub_bound, status, solver_name = fixing_upper, "optimal", "lagrangian"
+                    build += time.perf_counter() - tb
+                    break
+            build += time.perf_counter() - tb
         if np.isfinite(sub_bound):
             # plans removed by fixing cost more than the best plan known when fixing
             bound = max(bound, min(sub_bound, fixing_upper))
