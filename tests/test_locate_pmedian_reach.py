@@ -85,9 +85,8 @@ def test_the_reach_cap_removes_pairs_and_forces_sites():
     L = _Lists(MatrixNeighbours(D), np.zeros(m, dtype=bool), np.full(n, m))
     lb = pmedian_dual_smoothed(L.lists, w, np.full(n, np.inf), np.zeros(m, bool), np.ones(m, bool), 3,
                                w * D.min(axis=1), time_limit=5.0)
-    capped = _Lists(MatrixNeighbours(D), np.zeros(m, dtype=bool), np.full(n, m),
-                    _reach_limits(lb, w, cost.min(), np.ones(m, bool), 3))
     reach = _reach_limits(lb, w, cost.min(), np.ones(m, bool), 3)
+    capped = _Lists(MatrixNeighbours(D), np.zeros(m, dtype=bool), np.full(n, m), reach)
     assert capped.lists.nnz < L.lists.nnz / 2
     assert capped.closed.all()
     # the site penalties drop pairs the distance limit alone keeps

@@ -148,8 +148,9 @@ def pmedian_dual_smoothed(
     priced too: a round ends when it has not risen since the last check (the
     smoothing holds it back; 1,000 × 200: 0.37 → 0.15 s). The work depends on
     iteration counts only (at most ``rounds`` × ``evals_per_round``), so results
-    do not depend on machine load; ``time_limit`` is a safety stop between rounds. Stops early once the bound is within ``stop_gap`` of
-    ``upper`` (the cost of a known plan). ``plans`` holds the Lagrangian choice
+    do not depend on machine load; ``time_limit`` is a safety stop between
+    rounds. Stops early once the bound is within ``stop_gap`` of ``upper`` (the
+    cost of a known plan). ``plans`` holds the Lagrangian choice
     of sites of every round (distinct ones), for rounding into plans.
     """
     t0 = time.perf_counter()
@@ -175,7 +176,7 @@ def pmedian_dual_smoothed(
         b = s - th
         soft_b, sb = _softplus(b[new], tau)
         val = lam_.sum() - s[is_existing].sum() - p * th - soft_b.sum()
-        coef = np.where(is_existing, 1.0, 0.0)
+        coef = is_existing.astype(float)
         coef[new] = sb
         g_lam = 1.0 - np.bincount(rows, weights=sa * coef[cols], minlength=n)
         g_th = -p + sb.sum()

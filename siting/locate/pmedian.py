@@ -508,8 +508,6 @@ def solve_pmedian(
     # LP-dual bound, Lagrangian plan, iterated local search, then site fixing
     target = float(getattr(solver, "mip_rel_gap", OPTIMAL_GAP))
     bound = -np.inf
-    fix_open = np.zeros(m, dtype=bool)
-    fix_closed = np.zeros(m, dtype=bool)
     fixed_idx = np.flatnonzero(is_ex)
     lb: LagrangianBound | None = None
     big = float(L.lists.data.max() * 4 + 1.0)
@@ -538,28 +536,27 @@ def solve_pmedian(
         if gap > target and ils_seconds > 0:
             consider(perturb_median(L.lists, w, far, np.flatnonzero(best_open & ~is_ex), ils_seconds,
                                     fixed=fixed_idx, allowed=~is_ex))
-        fix_open, fix_closed = fix_sites(lb, ~is_ex, p, best_value)
         stats.update(lagrangian_bound=lb.bound, lagrangian_seconds=time.perf_counter() - t_l,
-                     ils_seconds=ils_seconds, upper_after_search=best_value,
-                     fixed_open=int(fix_open.sum()), fixed_closed=int(fix_closed.sum()))
+                     ils_seconds=ils_seconds, upper_after_search=best_value)
     build = time.perf_counter() - t0
     solve_seconds = 0.0
     status, solver_name = "time_limit", "heuristic"
     if np.isfinite(bound) and relative_gap(best_value, bound) <= target:
         status, solver_name = ("optimal" if relative_gap(best_value, bound) <= OPTIMAL_GAP else "gap_limit"), "lagrangian"
     else:
-        k_sub = np.full(n, max(8, int(np.ceil(3 * (m - int(fix_closed.sum())) / max(p + len(sites.existing), 1)))),
-                        dtype=np.int64)
-
-        def residual(upper: float, k_sub: np.ndarray) -> tuple[np.ndarray, np.ndarray, _Lists, int, bool]:
+        def residual(upper: float, k_sub: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, _Lists, int, bool]:
             """The subproblem of the plans cheaper than ``upper``: its sites, those open, lists, budget, and
             whether it is empty. Fixed-open sites act as existing offices; the bound also caps each
-            settlement's reach, and a site alone in a capped list must open."""
+            settlement's reach, and a site alone in a capped list must open. ``k_sub``: first list
+            lengths (default ``≈ 3 × sites left / (p + existing)``)."""
             if lb is None:
                 return np.arange(m), is_ex, L, p, False
             fix_open, fix_closed = fix_sites(lb, ~is_ex, p, upper)
             keep = ~fix_closed
             sub_cols = np.flatnonzero(keep)
+            if k_sub is None:
+                k_sub = np.full(n, max(8, int(np.ceil(3 * len(sub_cols) / max(p + len(sites.existing), 1)))),
+                                dtype=np.int64)
             reach = _reach_limits(lb, w, upper, ~is_ex, p).restrict(sub_cols)
             Ls, sub_ex, stats["fixed_open_by_reach"] = _capped_lists(src.restrict(sub_cols), (is_ex | fix_open)[keep],
                                                                      k_sub, reach, best_open[keep], w)
@@ -570,7 +567,7 @@ def solve_pmedian(
             return sub_cols, sub_ex, Ls, sub_p, empty
 
         fixing_upper = best_value if lb is not None else stats["heuristic_objective"]
-        sub_cols, sub_ex, Ls, sub_p, no_better = residual(fixing_upper, k_sub)
+        sub_cols, sub_ex, Ls, sub_p, no_better = residual(fixing_upper, None)
         sub_best = best_open[sub_cols]
         sub_bound = np.nan
         if no_better:
