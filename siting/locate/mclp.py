@@ -322,7 +322,8 @@ def solve_mclp(
         or large-neighbourhood search on models too large for branch and bound,
         see ``LARGE_MODEL_NNZ``); default 0 where HiGHS solves the whole model
         at once; about as long as the LP that prices the budget where the model
-        is solved by components (0.05 s, and 0.2 s at 240,000 coverage entries);
+        is solved by components (one second per 1.2 million coverage entries,
+        at least 0.05 s: 0.2 s at 240,000);
         50 s for the large models, whose bound is computed meanwhile in another
         process; else growing with the model size, from 0.05 s to 15 s;
         0 = greedy only.
