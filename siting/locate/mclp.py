@@ -382,7 +382,7 @@ def solve_mclp(
         # the search runs while HiGHS solves the LP relaxation; searching longer only delays the components,
         # whose seeded MIPs gain less from a better start than they lose by waiting (20,000 × 2,000, seed 1:
         # LP 0.4 s; 1.2 s of search, 4.7 s in all; 0.2 s, 3.9 s)
-        heuristic_seconds = float(np.clip(model.coverage.nnz / 1.2e6, 0.05, 15.0))
+        heuristic_seconds = max(model.coverage.nnz / 1.2e6, 0.05)  # parts exist only below LARGE_MODEL_NNZ
     elif heuristic_seconds is None:
         heuristic_seconds = LARGE_MODEL_SEARCH_SECONDS if large else float(np.clip(model.coverage.nnz / 2e5, 0.05, 15.0))
     chosen = greedy_cover(model.coverage, model.group_weight, p, must=model.group_must)
