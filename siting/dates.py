@@ -49,7 +49,9 @@ def parse_date(value: object) -> dt.date | None:
         try:
             return JalaliDate(year, month, day).to_gregorian()
         except ValueError as exc:
-            raise ValueError(f"'{value}' is not a valid Jalali date: {exc}") from None
+            # persiantools puts the value beside the rule ('day must be in 1..29', 30): keep the rule
+            reason = exc.args[0] if exc.args else str(exc)
+            raise ValueError(f"'{value}' is not a valid Jalali date: {reason}") from None
     try:
         return dt.date(year, month, day)
     except ValueError as exc:

@@ -40,6 +40,20 @@ def error_rows(problems: Iterable[Problem]) -> int:
     return sum(p.rows for p in problems if p.severity == "error")
 
 
+def _in_file_order(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems grouped by file (in the order the files were first named), then by row.
+
+    Checks run one rule at a time; a planner mends a file top to bottom, so each
+    file's findings are listed in row order (whole-file findings first), ties kept
+    in the order they were found.
+    """
+    problems = list(problems)
+    first_seen: dict[str, int] = {}
+    for problem in problems:
+        first_seen.setdefault(problem.file, len(first_seen))
+    return sorted(problems, key=lambda p: (first_seen[p.file], -1 if p.row is None else p.row))
+
+
 class AmayeshError(Exception):
     """Base class of every error Amayesh reports to a planner."""
 
@@ -48,7 +62,7 @@ class DataError(AmayeshError):
     """Input data failed validation; carries every problem found."""
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems = [p for p in problems]
+        self.problems = _in_file_order(problems)
         errors = [p for p in self.problems if p.severity == "error"]
         head = f"{error_rows(self.problems):,} problem(s) in the input data"
         super().__init__(head + ":\n" + "\n".join(str(p) for p in errors))

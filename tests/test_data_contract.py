@@ -179,6 +179,33 @@ def test_csv_that_is_not_utf8_is_refused(contract_folder):
     with pytest.raises(DataError, match="cannot be read as UTF-8 CSV") as info:
         load_dataset(folder)
     assert info.value.problems[0].file == "counties.csv"
+    lines = text.splitlines()
+    first_bad = next(i for i, line in enumerate(lines, start=1) if any(ord(ch) > 127 for ch in line))
+    assert info.value.problems[0].row == first_bad
+    assert "reads as Windows-1256" in info.value.problems[0].message and "'CSV UTF-8'" in info.value.problems[0].message
+
+
+def test_csv_that_is_neither_utf8_nor_windows_1256_gets_no_code_page_hint(tmp_path):
+    from siting.data._read import read_table
+
+    (tmp_path / "counties.csv").write_bytes(b"unit_code,name\n0101,ok\n0102,\x85\x80\n")  # '…€' in Windows-1256
+    with pytest.raises(DataError) as info:
+        read_table(tmp_path / "counties.csv")
+    problem = info.value.problems[0]
+    assert problem.row == 3 and "0x85 is not UTF-8" in problem.message and "Windows-1256" not in problem.message
+
+
+@pytest.mark.parametrize(("separator", "name"), [(";", "semicolon"), ("\t", "tab")])
+def test_csv_with_another_separator_is_named(tmp_path, separator, name):
+    from siting.data._read import read_table
+
+    (tmp_path / "offices.csv").write_text(f"licence_id{separator}unit_code\nL1{separator}0101\n", encoding="utf-8")
+    with pytest.raises(DataError, match=f"looks {name}-separated; save it as comma-separated CSV") as info:
+        read_table(tmp_path / "offices.csv")
+    assert info.value.problems[0].row == 1
+    # one column named with a separator-free header is a table, not a mistake
+    (tmp_path / "codes.csv").write_text("unit_code\n0101\n", encoding="utf-8")
+    assert list(read_table(tmp_path / "codes.csv").frame.columns) == ["unit_code"]
 
 
 def test_fingerprint_is_stable(contract_folder):

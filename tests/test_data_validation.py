@@ -6,6 +6,7 @@ for CSV (header = row 1, first record = row 2) and feature numbers for GIS layer
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -19,6 +20,7 @@ from shapely.geometry import Polygon
 from siting.data import load_dataset
 from siting.data import checks
 from siting.data._read import Table
+from siting.dates import to_jalali
 from siting.errors import DataError, Problem
 
 COUNTIES = "iran_counties.geojson"
@@ -417,6 +419,57 @@ def test_dates_that_do_not_parse(csv_folder, run_amayesh):
     find(lines, "offices.csv", 2, "transfer_dates", "'1392/07/31' is not a valid Jalali date")
 
 
+def test_dates_after_today_are_typos_not_the_reference_date(csv_folder, run_amayesh):
+    tomorrow = to_jalali(dt.date.today() + dt.timedelta(days=1))
+    offices = pd.DataFrame(
+        {
+            "licence_id": ["L1", "L2", "L3"],
+            "unit_code": ["2501"] * 3,
+            "setting": "urban",
+            "status": "active",
+            "issue_date": ["1390/06/07", tomorrow, to_jalali(dt.date.today())],
+            "opening_date": ["1390/07/01", "", ""],
+            "transfer_dates": [f"1391/01/01;{tomorrow}", "", ""],
+        }
+    )
+    offices.to_csv(csv_folder / "offices.csv", index=False)
+    lines = refused(run_amayesh, csv_folder)
+    today = f"date is after today ({to_jalali(dt.date.today())})"
+    find(lines, "offices.csv", 3, "issue_date", f"{today} ({tomorrow})")
+    find(lines, "offices.csv", 2, "transfer_dates", f"{today} (1391/01/01;{tomorrow})")
+    assert not [line for line in lines if "row 4" in line], lines  # today itself is not in the future
+
+
+def test_unparseable_dates_beyond_the_first_twenty_are_counted(csv_folder, run_amayesh):
+    offices = pd.DataFrame({"licence_id": [f"L{i}" for i in range(25)], "unit_code": "2501", "setting": "urban",
+                            "status": "active", "issue_date": "1390/13/01"})
+    offices.to_csv(csv_folder / "offices.csv", index=False)
+    result = run_amayesh("data", "check", csv_folder)
+    assert result.exit_code == 2
+    assert ("ERROR: offices.csv, row 22, column 'issue_date': ... and 5 more rows like this from here on: dates that do "
+            "not parse") in result.stderr
+    assert "amayesh: 25 problem(s) in the input data" in result.stderr
+
+
+def test_errors_of_a_file_come_in_row_order(csv_folder, run_amayesh):
+    # each rule is checked over the whole file in turn; the planner reads the findings top to bottom
+    offices = pd.DataFrame(
+        {
+            "licence_id": ["L1", "L2", "L3", "L3", "L5"],
+            "unit_code": ["2501"] * 5,
+            "setting": ["urban", "urban", "urban", "urban", "urban"],
+            "status": ["active", "active", "active", "active", "dead"],
+            "issue_date": ["1390/06/07", "1390/06/07", "1390/13/01", "1390/06/07", "1390/06/07"],
+            "lon": ["51.4", "x", "51.4", "51.4", "51.4"],
+            "lat": ["35.7"] * 5,
+        }
+    )
+    offices.to_csv(csv_folder / "offices.csv", index=False)
+    lines = [line for line in refused(run_amayesh, csv_folder) if line.startswith("ERROR: offices.csv, row ")]
+    rows = [int(line.split(", row ")[1].split(",")[0]) for line in lines]
+    assert rows == sorted(rows) and {3, 4, 5, 6} <= set(rows), lines
+
+
 # --- the checks themselves ----------------------------------------------------------------------
 
 
@@ -429,7 +482,19 @@ def test_long_lists_are_cut_with_a_count():
     _, problems = checks.numbers(table, "pop")
     assert len(problems) == checks.MAX_ROWS_REPORTED + 1
     assert problems[0].row == 2 and problems[19].row == 21
-    assert problems[-1].row is None and problems[-1].message == "... and 5 more rows like this"
+    assert problems[-1].row == 22 and problems[-1].rows == 5
+    assert problems[-1].message == "... and 5 more rows like this from here on: value is negative"
+
+
+def test_numbers_take_thousands_commas_and_persian_separators_but_not_decimal_commas():
+    table = _table(pd.DataFrame({"v": ["1,234,567", "51,42", "12,3456", "۵۱٫۴۲", "۱۲۳٬۴۵۶", None, "1,234.5", "1,2,3"]}))
+    values, problems = checks.numbers(table, "v", required=False)
+    numbers = values.tolist()
+    assert [numbers[i] for i in (0, 3, 4, 6)] == [1234567.0, 51.42, 123456.0, 1234.5]
+    assert values.isna().tolist() == [False, True, True, False, False, True, False, True]
+    commas = [(p.row, p.message) for p in problems]
+    assert commas == [(row, f"value has a comma that does not group thousands (decimals take a point: 51.42) ({text})")
+                      for row, text in ((3, "51,42"), (4, "12,3456"), (9, "1,2,3"))]
 
 
 def test_choices_booleans_and_code_widths():

@@ -55,6 +55,12 @@ def test_leap_years_as_persiantools_knows_them():
     assert not JalaliDate.is_leap(1390)
 
 
+def test_invalid_jalali_date_names_the_rule_it_breaks():
+    with pytest.raises(ValueError) as info:
+        parse_date("1390/12/30")
+    assert str(info.value) == "'1390/12/30' is not a valid Jalali date: day must be in 1..29"
+
+
 def test_esfand_30_exists_only_in_leap_years():
     assert parse_date("1391/12/30") == dt.date(2013, 3, 20)  # 1391 is leap
     assert parse_date("1403/12/30") == dt.date(2025, 3, 20)

@@ -7,6 +7,7 @@ with a count of the rest.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -34,12 +35,13 @@ def _rows(table: Table, mask: np.ndarray | pd.Series, column: str | None, messag
                 for i, p in enumerate(positions[:MAX_ROWS_REPORTED])]
     rest = len(positions) - MAX_ROWS_REPORTED
     if rest > 0:
-        text = f"... and {rest:,} more rows like this"
+        # problems are listed in row order, so the summary carries its rule and sits at the first row it stands for
+        text = f"... and {rest:,} more rows like this from here on: {message}"
         if shown is not None:
             distinct = list(dict.fromkeys(str(v) for v in shown[MAX_ROWS_REPORTED:]))
             listed = ", ".join(distinct[:10]) + (", …" if len(distinct) > 10 else "")
             text += f", with {len(distinct):,} distinct value(s): {listed}"
-        problems.append(Problem(table.name, text, None, column, rows=rest))
+        problems.append(Problem(table.name, text, table.row(positions[MAX_ROWS_REPORTED]), column, rows=rest))
     return problems
 
 
@@ -94,6 +96,10 @@ def codes(table: Table, column: str, width: int | Sequence[int] | None = None, u
     return values.astype(object), problems
 
 
+#: A number whose commas group thousands (``1,234,567.5``); other commas are decimal commas or typos.
+_THOUSANDS = r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?"
+
+
 def numbers(
     table: Table,
     column: str,
@@ -106,10 +112,17 @@ def numbers(
 ) -> tuple[pd.Series, list[Problem]]:
     """A numeric column, with the rows that are not numbers or out of range."""
     raw = table.frame[column]
-    text = raw.astype(object).map(lambda v: normalize_code(str(v)).replace(",", "").replace("٬", "") if isinstance(v, str) else v)
+    text = raw.astype(object).map(lambda v: normalize_code(str(v)).replace("٫", ".").replace("٬", ",") if isinstance(v, str) else v)
+    is_text = text.map(lambda v: isinstance(v, str))
+    grouped = text.where(is_text, "").str.fullmatch(_THOUSANDS)
+    comma = text.where(is_text, "").str.contains(",", regex=False) & ~grouped
+    text = text.map(lambda v: v.replace(",", "") if isinstance(v, str) else v)
     values = pd.to_numeric(text, errors="coerce").astype(float)
+    values[comma] = np.nan
     blank = raw.isna() | raw.astype(str).str.strip().eq("")
-    problems = _rows(table, values.isna() & ~blank, column, "value is not a number")
+    problems = _rows(table, comma, column, "value has a comma that does not group thousands (decimals take a point: 51.42)",
+                     values=raw)
+    problems += _rows(table, values.isna() & ~blank & ~comma, column, "value is not a number")
     if required:
         problems += _rows(table, blank, column, "value is missing")
     if non_negative:
@@ -196,26 +209,50 @@ def _polygonal_part(geometry: shapely.Geometry) -> shapely.Geometry:
 
 
 def dates(table: Table, column: str, required: bool = False) -> tuple[pd.Series, list[Problem]]:
-    """Parse Jalali or Gregorian dates; rows that don't parse are reported."""
+    """Parse Jalali or Gregorian dates; rows that don't parse, or lie after today, are reported.
+
+    A register date after today is a typo (1410 for 1401); left in, it would become the
+    registers' reference date and age every audit by years.
+    """
     from siting.dates import parse_date
 
     parsed: list[object] = []
-    bad: list[int] = []
     messages: dict[int, str] = {}
     for position, value in enumerate(table.frame[column].tolist()):
         try:
             parsed.append(parse_date(value))
         except ValueError as exc:
             parsed.append(None)
-            bad.append(position)
             messages[position] = str(exc)
-    problems = [Problem(table.name, messages[p], table.row(p), table.label(column)) for p in bad[:MAX_ROWS_REPORTED]]
-    if len(bad) > MAX_ROWS_REPORTED:
-        problems.append(Problem(table.name, f"... and {len(bad) - MAX_ROWS_REPORTED} more unparseable dates", None, table.label(column)))
+    problems = row_messages(table, column, messages, "dates that do not parse")
     values = pd.Series(parsed, index=table.frame.index, dtype=object)
+    problems += _rows(table, values.map(after_today), column, future_message(), values=table.frame[column])
     if required:
-        problems += _rows(table, values.isna() & ~np.isin(np.arange(len(values)), bad), column, "date is missing")
+        problems += _rows(table, values.isna() & ~np.isin(np.arange(len(values)), list(messages)), column, "date is missing")
     return values, problems
+
+
+def after_today(date: object) -> bool:
+    """``date`` (a ``datetime.date`` or None) lies after today's date on this machine."""
+    return date is not None and date > dt.date.today()
+
+
+def future_message() -> str:
+    """The message of a register date after today, naming today in Jalali."""
+    from siting.dates import to_jalali
+
+    return f"date is after today ({to_jalali(dt.date.today())})"
+
+
+def row_messages(table: Table, column: str, messages: dict[int, str], what: str) -> list[Problem]:
+    """One problem per row position with its own message, the first :data:`MAX_ROWS_REPORTED` by row, the rest summarised."""
+    positions = sorted(messages)
+    problems = [Problem(table.name, messages[p], table.row(p), table.label(column)) for p in positions[:MAX_ROWS_REPORTED]]
+    rest = len(positions) - MAX_ROWS_REPORTED
+    if rest > 0:
+        problems.append(Problem(table.name, f"... and {rest:,} more rows like this from here on: {what}",
+                                table.row(positions[MAX_ROWS_REPORTED]), table.label(column), rows=rest))
+    return problems
 
 
 def choices(table: Table, column: str, allowed: Iterable[str], required: bool = True) -> tuple[pd.Series, list[Problem]]:

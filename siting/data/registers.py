@@ -125,15 +125,19 @@ def _date_lists(table: Table, column: str) -> tuple[pd.Series, list[Problem]]:
     """A column of ';'-separated dates as tuples of dates."""
     if column not in table.frame:
         return pd.Series([()] * len(table.frame), index=table.frame.index, dtype=object), []
-    parsed, problems = [], []
+    parsed, messages = [], {}
     for position, value in enumerate(table.frame[column].tolist()):
         items = [] if not isinstance(value, str) else [v for v in value.split(";") if v.strip()]
         try:
             parsed.append(tuple(sorted(parse_date(v) for v in items)))
         except ValueError as exc:
             parsed.append(())
-            problems.append(Problem(table.name, str(exc), table.row(position), column))
-    return pd.Series(parsed, index=table.frame.index, dtype=object), problems[: checks.MAX_ROWS_REPORTED]
+            messages[position] = str(exc)
+            continue
+        if parsed[-1] and checks.after_today(parsed[-1][-1]):
+            messages[position] = f"{checks.future_message()} ({value})"
+    return (pd.Series(parsed, index=table.frame.index, dtype=object),
+            checks.row_messages(table, column, messages, "dates that do not parse or lie after today"))
 
 
 def parse_applications(table: Table, salt: str | None = None) -> tuple[pd.DataFrame, list[Problem]]:
