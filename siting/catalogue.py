@@ -52,7 +52,7 @@ def load_catalogue(source: str | Path = "default") -> dict[str, Indicator]:
         try:
             indicator = Indicator.model_validate(entry)
         except ValidationError as exc:
-            raise ScenarioError(f"{path}: indicator #{position}:\n{format_errors(exc)}") from None
+            raise ScenarioError(f"{path}: indicator #{position}:\n{format_errors(exc, Indicator)}") from None
         if indicator.id in catalogue:
             raise ScenarioError(f"{path}: indicator id '{indicator.id}' appears twice")
         if indicator.compute is not None and indicator.compute not in BUILTINS:

@@ -7,6 +7,8 @@ the README lists them.
 
 from __future__ import annotations
 
+import difflib
+import typing
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -217,13 +219,39 @@ class Scenario(_Strict):
         return value
 
 
-def format_errors(error: ValidationError) -> str:
-    """Pydantic's errors as indented ``field.path: message`` lines (scenarios, catalogues, sweeps)."""
+def format_errors(error: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """Pydantic's errors as indented ``field.path: message`` lines (scenarios, catalogues, sweeps).
+
+    With ``model`` (the validated class), a misspelt field name gets the nearest real
+    one (``plan.budget_licenses: Extra inputs are not permitted (did you mean 'budget_licences'?)``).
+    """
     lines = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"  {where}: {item['msg']}")
+        message = item["msg"]
+        if model is not None and item["type"] == "extra_forbidden" and item["loc"]:
+            message += did_you_mean(str(item["loc"][-1]), _field_names(model, item["loc"][:-1]))
+        lines.append(f"  {where}: {message}")
     return "\n".join(lines)
+
+
+def _field_names(model: type[BaseModel], path: tuple[object, ...]) -> list[str]:
+    """Field names (and aliases) of the model reached from ``model`` along ``path`` ([] if it leads elsewhere)."""
+    for part in path:
+        field = model.model_fields.get(str(part))
+        if field is None:
+            field = next((f for f in model.model_fields.values() if f.alias == part), None)
+        nested = _model_of(field.annotation) if field is not None else None
+        if nested is None:
+            return []
+        model = nested
+    return [name for name, field in model.model_fields.items() for name in (name, field.alias) if name]
+
+
+def did_you_mean(name: str, known: list[str], opening: str = " (", closing: str = ")") -> str:
+    """``(did you mean 'x'?)`` for the nearest of ``known`` to a misspelt ``name``, or ``""``."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
+    return f"{opening}did you mean '{close[0]}'?{closing}" if close else ""
 
 
 def validate_scenario(raw: object, source: str) -> Scenario:
@@ -239,7 +267,7 @@ def validate_scenario(raw: object, source: str) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"{source}: invalid scenario:\n{format_errors(exc)}") from None
+        raise ScenarioError(f"{source}: invalid scenario:\n{format_errors(exc, Scenario)}") from None
 
 
 def apply_overrides(scenario: Scenario, overrides: dict[str, object], source: str = "overrides") -> Scenario:
@@ -251,16 +279,11 @@ def apply_overrides(scenario: Scenario, overrides: dict[str, object], source: st
     """
     raw = scenario.model_dump(mode="json")
     for dotted, value in overrides.items():
+        check_field_path(str(dotted), source)
         parts = str(dotted).split(".")
         node: object = raw
-        model: type[BaseModel] | None = Scenario
         for depth, part in enumerate(parts):
             last = depth == len(parts) - 1
-            if model is not None:
-                if part not in model.model_fields:
-                    raise ScenarioError(f"{source}: '{dotted}' is not a scenario field ('{part}' unknown)")
-                annotation = model.model_fields[part].annotation
-                model = _model_of(annotation)
             if not isinstance(node, dict):
                 raise ScenarioError(f"{source}: '{dotted}' goes below a value that is not a mapping")
             if last:
@@ -272,10 +295,26 @@ def apply_overrides(scenario: Scenario, overrides: dict[str, object], source: st
     return validate_scenario(raw, source)
 
 
+def check_field_path(dotted: str, source: str) -> None:
+    """Refuse a dotted name that reaches no scenario field (``plan.budget`` → 'budget' unknown).
+
+    Mapping fields (``weights.values``, ``plan.locks``, ``indicator_params``) may gain new
+    keys: below them (or below a plain value) nothing is judged here. The error names the
+    nearest real field when one is close, and every field known at that level.
+    """
+    model: type[BaseModel] | None = Scenario
+    for part in dotted.split("."):
+        if model is None:
+            return
+        if part not in model.model_fields:
+            known = list(model.model_fields)
+            raise ScenarioError(f"{source}: '{dotted}' is not a scenario field ('{part}' unknown"
+                                f"{did_you_mean(part, known, '; ', '')}; known: {', '.join(known)})")
+        model = _model_of(model.model_fields[part].annotation)
+
+
 def _model_of(annotation: object) -> type[BaseModel] | None:
     """The pydantic model inside ``X``, ``X | None``; None for plain values and mappings."""
-    import typing
-
     candidates = typing.get_args(annotation) or (annotation,)
     for candidate in candidates:
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):

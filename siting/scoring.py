@@ -20,7 +20,7 @@ from siting.catalogue import Indicator, load_catalogue
 from siting.data.dataset import Dataset
 from siting.errors import ScenarioError
 from siting.indicators import BUILTINS, SPECULATIVE, existing_offices
-from siting.scenario import Scenario
+from siting.scenario import Scenario, did_you_mean
 from siting.weights import ahp_weights, direct_weights, group_ahp, rank_order_centroid, rank_sum
 
 
@@ -138,7 +138,8 @@ def score_units(dataset: Dataset, scenario: Scenario) -> ScoreResult:
     ids = list(scenario.indicators)
     unknown = [i for i in ids if i not in catalogue]
     if unknown:
-        raise ScenarioError(f"indicator(s) {unknown} are not in the catalogue; known: {sorted(catalogue)}")
+        hints = "".join(did_you_mean(i, list(catalogue), f"; '{i}': ", "") for i in unknown)
+        raise ScenarioError(f"indicator(s) {unknown} are not in the catalogue{hints}; known: {sorted(catalogue)}")
     speculative = [i for i in ids if catalogue[i].speculative or i in SPECULATIVE]
     if speculative and not scenario.allow_speculative_indicators:
         raise ScenarioError(

@@ -189,6 +189,9 @@ def test_speculative_indicator_refused_by_the_cli(shared_data, tmp_path, fast_da
 def test_unknown_indicator_is_a_clear_scenario_error(real):
     with pytest.raises(ScenarioError, match=r"\['no_such_indicator'\] are not in the catalogue"):
         score_units(real, scenario_object(indicators=["rural_population", "no_such_indicator"]))
+    with pytest.raises(ScenarioError, match=r"'rural_populaton': did you mean 'rural_population'\?") as info:
+        score_units(real, scenario_object(indicators=["rural_populaton", "no_such_indicator"]))
+    assert "'no_such_indicator': did you mean" not in str(info.value)
 
 
 def test_indicator_reading_a_missing_column_is_a_clear_scenario_error(real, tmp_path):

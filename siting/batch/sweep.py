@@ -25,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from siting import __version__
 from siting.errors import ScenarioError
-from siting.scenario import DEFAULT_SCENARIO, Scenario, apply_overrides, format_errors, load_scenario, validate_scenario
+from siting.scenario import (DEFAULT_SCENARIO, Scenario, apply_overrides, check_field_path, format_errors, load_scenario,
+                             validate_scenario)
 
 #: Settings every batch scenario gets unless the sweep's ``fixed`` block says otherwise: the weight
 #: Monte Carlo of ``amayesh score`` feeds no batch table, and costs a tenth of a scenario's time.
@@ -217,24 +218,7 @@ def load_sweep(path: str | Path) -> Sweep:
     try:
         return Sweep.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"{path}: invalid sweep:\n{format_errors(exc)}") from None
-
-
-def check_parameter(dotted: str, where: str) -> None:
-    """Refuse a dotted name that reaches no scenario field (``plan.budget`` → 'budget' unknown).
-
-    Mapping fields (``weights.values``, ``plan.locks``, ``indicator_params``) may gain new keys.
-    """
-    import typing
-
-    model: type[BaseModel] | None = Scenario
-    for part in str(dotted).split("."):
-        if model is None:
-            return  # below a mapping or a plain value: apply_overrides judges it
-        if part not in model.model_fields:
-            raise ScenarioError(f"{where}: '{dotted}' is not a scenario field ('{part}' unknown; known: {', '.join(model.model_fields)})")
-        annotation = model.model_fields[part].annotation
-        model = next((c for c in (typing.get_args(annotation) or (annotation,)) if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        raise ScenarioError(f"{path}: invalid sweep:\n{format_errors(exc, Sweep)}") from None
 
 
 def scenario_id(raw: dict, data_sha256: str) -> str:
@@ -285,15 +269,15 @@ def variations(sweep: Sweep, base: Scenario, where: str) -> list[tuple[str, str,
     from siting.batch import sampling
 
     for dotted in sweep.fixed:
-        check_parameter(dotted, f"{where}: fixed")
+        check_field_path(dotted, f"{where}: fixed")
     for dotted in sweep.grid:
-        check_parameter(dotted, f"{where}: grid")
+        check_field_path(dotted, f"{where}: grid")
     for item in sweep.scenarios:
         for dotted in item.overrides:
-            check_parameter(dotted, f"{where}: scenarios[{item.name}].overrides")
+            check_field_path(dotted, f"{where}: scenarios[{item.name}].overrides")
     if sweep.samples is not None:
         for dotted in sweep.samples.ranges:
-            check_parameter(dotted, f"{where}: samples.ranges")
+            check_field_path(dotted, f"{where}: samples.ranges")
 
     out: list[tuple[str, str, dict, int]] = []
     if sweep.include_base:
