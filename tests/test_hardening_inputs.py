@@ -204,7 +204,8 @@ def test_unknown_units_in_a_register_count_every_row_and_name_the_codes(contract
     text = str(info.value)
     assert text.startswith("2,100 problem(s) in the input data")
     assert "offices.csv, row 2, column 'unit_code': unit code is not in the geography (2301)" in text
-    assert "... and 2,080 more rows like this, with 5 distinct value(s): 2301, 2302, 2303, 2304, 2305" in text
+    assert ("offices.csv, row 22, column 'unit_code': ... and 2,080 more rows like this from here on: unit code is not in the "
+            "geography, with 5 distinct value(s): 2301, 2302, 2303, 2304, 2305") in text
 
 
 # --- a counties-only layer ----------------------------------------------------------------------
@@ -262,3 +263,36 @@ def test_binding_constraints_explain_every_full_area(shared_data):
     rows = tight_rows(formulation, licences)
     assert not rows.loc[rows["group"] == "budget", "tight"].any()  # the budget itself is not what binds
     assert any("left unspent" in note and "all 858 areas are full" in note for note in made.headline["notes"])
+
+
+# --- scenario files ------------------------------------------------------------------------------
+
+
+def test_misspelt_scenario_fields_get_the_nearest_real_name(tmp_path, run_amayesh):
+    from siting.scenario import DEFAULT_SCENARIO
+
+    text = DEFAULT_SCENARIO.read_text(encoding="utf-8")
+    text = text.replace("  budget_licences: 2000", "  budget_licenses: 2000")
+    text = text.replace("sensitivity: {draws: 1000, spread: 0.2", "sensitivity: {draws: 1000, sprd: 0.2")
+    (tmp_path / "typo.yaml").write_text(text + "zzz: 1\n", encoding="utf-8")
+    out = tmp_path / "run"
+    result = run_amayesh("plan", "--scenario", tmp_path / "typo.yaml", "--out", out)
+    assert result.exit_code == 1
+    assert "plan.budget_licenses: Extra inputs are not permitted (did you mean 'budget_licences'?)" in result.stderr
+    assert "sensitivity.sprd: Extra inputs are not permitted (did you mean 'spread'?)" in result.stderr
+    assert "  zzz: Extra inputs are not permitted\n" in result.stderr  # nothing near it: no guess
+    assert not out.exists()
+
+
+def test_misspelt_overrides_and_indicators_get_the_nearest_real_name(tmp_path, run_amayesh):
+    from siting.errors import ScenarioError
+    from siting.scenario import DEFAULT_SCENARIO, apply_overrides, load_scenario
+
+    with pytest.raises(ScenarioError, match=r"\('budget_licenses' unknown; did you mean 'budget_licences'\?; known: level, budget_licences, "):
+        apply_overrides(load_scenario(None)[0], {"plan.budget_licences": 3, "plan.budget_licenses": 3})
+    text = DEFAULT_SCENARIO.read_text(encoding="utf-8").replace("  - rural_population\n", "  - rural_populaton\n")
+    (tmp_path / "typo.yaml").write_text(text, encoding="utf-8")
+    result = run_amayesh("plan", "--scenario", tmp_path / "typo.yaml", "--out", tmp_path / "run")
+    assert result.exit_code == 1
+    assert "'rural_populaton': did you mean 'rural_population'?" in result.stderr
+    assert not (tmp_path / "run").exists()

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import yaml
 import pytest
 
 from siting.locate.distances import haversine_km
@@ -85,6 +86,22 @@ def test_site_command_writes_its_files(shared_data, tmp_path, run_amayesh):
     assert len(coverage) == summary["settlements"]
     again = run_amayesh("site", "--data", shared_data, "--out", out, "--p", "20")
     assert again.exit_code != 0 and "not empty" in again.stderr
+    # the folder's scenario.yaml is the scenario that ran, options included: it reproduces the run byte for byte
+    kept = yaml.safe_load((out / "scenario.yaml").read_text(encoding="utf-8"))
+    assert kept["site"]["p"] == 20 and kept["site"]["radius_km"] == 15.0
+    rerun = run_amayesh("site", "--scenario", out / "scenario.yaml", "--data", shared_data, "--out", tmp_path / "rerun")
+    assert rerun.exit_code == 0, rerun.output
+    for name in ("sites.csv", "coverage.csv", "scenario.yaml"):
+        assert (tmp_path / "rerun" / name).read_bytes() == (out / name).read_bytes(), name
+    assert summary["scenario"]["sha256"] == json.loads((tmp_path / "rerun" / "summary.json").read_text())["scenario"]["sha256"]
+
+
+def test_command_line_options_are_validated_before_anything_runs(tmp_path, run_amayesh):
+    for command, option, value in (("site", "--time-limit", "-3"), ("site", "--time-limit", "0"),
+                                   ("plan", "--time-limit", "-1"), ("plan", "--mip-gap", "-0.1")):
+        result = run_amayesh(command, "--out", tmp_path / "out", option, value)
+        assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output, (command, option, result.output)
+        assert not (tmp_path / "out").exists()
 
 
 def test_site_settings_are_validated():

@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import click
 
 from siting.errors import AmayeshError, DataError, error_rows
+
+if TYPE_CHECKING:
+    from siting.scenario import Scenario
 
 data_option = click.option(
     "--data",
@@ -83,3 +86,19 @@ def reports_errors(command: Callable) -> Callable:
             sys.exit(1)
 
     return wrapper
+
+
+def with_options(scenario: Scenario, options: dict[str, object]) -> tuple[Scenario, str | None]:
+    """The scenario with the command line's options (dotted fields; ``None`` = not given), validated.
+
+    Returns the scenario and, when an option changed it, the YAML text the run folder keeps
+    as scenario.yaml (``None``: the scenario file is kept as it is), so the folder records the
+    scenario that actually ran.
+    """
+    from siting.scenario import apply_overrides, scenario_yaml
+
+    given = {field: value for field, value in options.items() if value is not None}
+    if not given:
+        return scenario, None
+    scenario = apply_overrides(scenario, given, "command-line options")
+    return scenario, scenario_yaml(scenario)

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import click
 
-from siting.cli.options import reports_errors, scenario_run_options
+from siting.cli.options import reports_errors, scenario_run_options, with_options
 
 
 @click.command()
 @scenario_run_options
-@click.option("--time-limit", type=float, default=None, help="Solver time limit in seconds (overrides plan.time_limit_seconds).")
-@click.option("--mip-gap", type=float, default=None, help="Relative MIP gap at which to stop (overrides plan.mip_gap).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Solver time limit in seconds (overrides plan.time_limit_seconds).")
+@click.option("--mip-gap", type=click.FloatRange(min=0), default=None, help="Relative MIP gap at which to stop (overrides plan.mip_gap).")
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None, help="Solver (overrides plan.solver; HiGHS by default, CBC as fallback).")
 @reports_errors
 def plan(scenario_path: Path | None, data: str | None, vintage: str, out: Path, replace: bool,
@@ -35,11 +36,9 @@ def plan(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
 
     check_destination(out, replace)
     scenario, path = load_scenario(scenario_path)
-    overrides = {k: v for k, v in {"time_limit_seconds": time_limit, "mip_gap": mip_gap, "solver": solver}.items() if v is not None}
-    if overrides:
-        scenario = scenario.model_copy(update={"plan": scenario.plan.model_copy(update=overrides)})
+    scenario, text = with_options(scenario, {"plan.time_limit_seconds": time_limit, "plan.mip_gap": mip_gap, "plan.solver": solver})
     dataset = prepare_dataset(scenario, data, int(vintage))
-    run = run_plan(dataset, scenario, path)
+    run = run_plan(dataset, scenario, path, text)
     with output_folder(out, replace=replace) as staging:
         write_plan(run, staging)
     made, result, placed, summary, scored = run.plan, run.plan.result, run.placed, run.summary, run.scored

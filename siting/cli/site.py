@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from siting.cli.options import reports_errors, scenario_run_options
+from siting.cli.options import reports_errors, scenario_run_options, with_options
 
 
 @click.command()
@@ -18,7 +18,8 @@ from siting.cli.options import reports_errors, scenario_run_options
 @click.option("--p", "p", type=click.IntRange(min=0), default=None,
               help="New sites for MCLP, p-median, attendance and max_share (overrides site.p; default plan.budget_licences).")
 @click.option("--radius-km", type=click.FloatRange(min=0, min_open=True), default=None, help="Service distance in km (overrides site.radius_km).")
-@click.option("--time-limit", type=float, default=None, help="Solver time limit in seconds (overrides site.time_limit_seconds).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Solver time limit in seconds (overrides site.time_limit_seconds).")
 @reports_errors
 def site(scenario_path: Path | None, data: str | None, vintage: str, out: Path, replace: bool, model: str | None,
          p: int | None, radius_km: float | None, time_limit: float | None) -> None:
@@ -29,8 +30,6 @@ def site(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
     OUT/summary.json (objective, bound, gap, status, coverage before and after) and
     OUT/timings.json (build, solve and total seconds: the one file that differs between two runs).
     """
-    import shutil
-
     from siting.outputs import check_destination, output_folder, write_json
     from siting.pipeline import prepare_dataset, provenance, split_timings
     from siting.placement import site_national
@@ -38,16 +37,17 @@ def site(scenario_path: Path | None, data: str | None, vintage: str, out: Path, 
 
     check_destination(out, replace)
     scenario, path = load_scenario(scenario_path)
-    overrides = {k: v for k, v in {"model": model, "p": p, "radius_km": radius_km, "time_limit_seconds": time_limit}.items() if v is not None}
-    settings = scenario.site.model_copy(update=overrides)
+    scenario, text = with_options(scenario, {"site.model": model, "site.p": p, "site.radius_km": radius_km,
+                                             "site.time_limit_seconds": time_limit})
+    settings = scenario.site
     dataset = prepare_dataset(scenario, data, int(vintage))
     placed = site_national(dataset, settings, settings.p if settings.p is not None else scenario.plan.budget_licences)
     with output_folder(out, replace=replace) as staging:
         placed.sites.to_csv(staging / "sites.csv", index=False)
         placed.coverage.to_csv(staging / "coverage.csv", index=False)
-        shutil.copyfile(path, staging / "scenario.yaml")
+        (staging / "scenario.yaml").write_bytes(text.encode("utf-8") if text is not None else path.read_bytes())
         facts, timings = split_timings(placed.summary)
-        write_json(staging / "summary.json", {**facts, **provenance(dataset, scenario, path)})
+        write_json(staging / "summary.json", {**facts, **provenance(dataset, scenario, path, text)})
         write_json(staging / "timings.json", timings)
     facts = placed.summary
     gap = f"{facts['gap']:.2%}" if facts.get("gap") is not None else "n/a"
