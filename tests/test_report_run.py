@@ -75,6 +75,18 @@ def test_missing_files_are_all_named(copy):
     assert "was `amayesh plan` interrupted?" in str(caught.value)
 
 
+@pytest.mark.parametrize(("command", "kept"), [("site", ("sites.csv", "coverage.csv", "summary.json", "scenario.yaml")),
+                                             ("score", ("scores.csv", "weights.csv", "summary.json", "scenario.yaml"))])
+def test_a_folder_of_another_command_is_named_as_such(copy, tmp_path, command, kept):
+    other = tmp_path / command
+    other.mkdir()
+    for name in kept:
+        shutil.copyfile(copy / name, other / name)
+    with pytest.raises(AmayeshError, match=f"was written by `amayesh {command}`, not `amayesh plan`") as caught:
+        read_run(other)
+    assert not isinstance(caught.value, DataError)
+
+
 def test_sites_and_coverage_are_optional(copy):
     (copy / "sites.csv").unlink()
     (copy / "coverage.csv").unlink()

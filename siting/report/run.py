@@ -115,6 +115,10 @@ class RunData:
         return bool(kinds) and kinds <= {"Polygon", "MultiPolygon"}
 
 
+#: Files only `amayesh plan` writes (`site` and `score` folders share sites.csv, scores.csv, summary.json).
+_PLAN_ONLY_FILES = ("allocation.csv", "applications.csv", "moratorium.csv", "register_audit.csv", "layers.gpkg")
+
+
 def read_run(folder: Path | str) -> RunData:
     """Read and check a run folder written by ``amayesh plan``.
 
@@ -141,6 +145,13 @@ def read_run(folder: Path | str) -> RunData:
     folder = Path(folder)
     if not folder.is_dir():
         raise AmayeshError(f"{folder} is not a run folder (run `amayesh plan --out {folder}` first)")
+    if not any((folder / name).exists() for name in _PLAN_ONLY_FILES):
+        # a folder of another command is not a broken plan run: say which it is, not every file it lacks
+        other = next((command for command, marker in (("site", "sites.csv"), ("score", "scores.csv"))
+                      if (folder / marker).exists()), None)
+        if other is not None:
+            raise AmayeshError(f"{folder} was written by `amayesh {other}`, not `amayesh plan`: export reads plan runs and "
+                               f"batch folders (its CSV files are the tables already)")
     problems: list[Problem] = []
     summary = _summary(folder, problems)
     allocation = _csv(folder, "allocation.csv", ALLOCATION_COLUMNS, problems)
