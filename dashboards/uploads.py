@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from siting.data import csv_problem
 from siting.errors import AmayeshError, DataError, Problem
 
 LAYERS = ("provinces", "counties", "settlements", "offices", "applications", "industrial_parks")
@@ -157,6 +158,11 @@ def check_uploads(uploads: list[Upload]) -> tuple[list[Problem], dict[str, tuple
             fmt = "shapefile"
         else:
             fmt = sniff(upload.content)
+        text_like = fmt is None and claimed in ("csv", None) and b"\x00" not in upload.content
+        text_problem = csv_problem(name, upload.content) if text_like else None
+        if text_problem is not None:  # a table in another code page or with another separator: say which
+            problems.append(text_problem)
+            continue
         if fmt is None:
             problems.append(Problem(name, "is not a data file Amayesh reads: its content is none of GeoPackage, GeoParquet, "
                                           "FlatGeobuf, GeoJSON, a zipped Shapefile or UTF-8 CSV"

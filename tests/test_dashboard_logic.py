@@ -40,6 +40,18 @@ def test_uploads_are_recognised_by_content_not_by_name():
     assert not problems
 
 
+def test_a_csv_upload_in_windows_1256_or_with_semicolons_is_named_as_such():
+    # Excel's plain "CSV" on a Persian Windows (with Arabic ye: Persian ی is not in the code page)
+    excel = "park_id,name_fa\nP1,شهرک صنعتي\n".encode("cp1256")
+    problems, accepted = uploads.check_uploads([uploads.Upload("parks.csv", "industrial_parks", excel)])
+    assert not accepted and problems[0].row == 2 and "reads as Windows-1256" in problems[0].message
+    semicolons = "park_id;name_fa\nP1;شهرک\n".encode()
+    problems, accepted = uploads.check_uploads([uploads.Upload("parks.csv", "industrial_parks", semicolons)])
+    assert not accepted and "looks semicolon-separated" in problems[0].message and problems[0].row == 1
+    problems, _ = uploads.check_uploads([uploads.Upload("parks.csv", "industrial_parks", b"\x89PNG\r\n\x1a\n\x00\x00\xd4")])
+    assert "not a data file" in problems[0].message  # binary, whatever its name
+
+
 def test_uploads_size_limit_and_nothing_left_behind(tmp_path, monkeypatch):
     monkeypatch.setenv("AMAYESH_DASHBOARD_MAX_UPLOAD_MB", "0.001")
     problems, _ = uploads.check_uploads([uploads.Upload("offices.csv", "offices", b"a,b\n" + b"1,2\n" * 1000)])

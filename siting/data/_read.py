@@ -93,16 +93,15 @@ def read_table(path: Path, expected_columns: Sequence[str] = ()) -> Table:
             )
         except pd.errors.EmptyDataError:
             raise DataError([Problem(path.name, "holds no header row (only blank lines)")]) from None
-        except UnicodeDecodeError as exc:
-            raise DataError([_not_utf8(path, exc)]) from None
+        except UnicodeDecodeError:
+            raise DataError([csv_problem(path.name, path.read_bytes())]) from None
         except pd.errors.ParserError as exc:
             raise DataError([Problem(path.name, f"cannot be read as UTF-8 CSV: {exc}")]) from None
         frame.columns = [str(c).strip() for c in frame.columns]
         if len(frame.columns) == 1:
-            separator = next((name for mark, name in _OTHER_SEPARATORS.items() if mark in frame.columns[0]), None)
-            if separator is not None:
-                raise DataError([Problem(path.name, f"the header is one column holding {separator}s: the file looks "
-                                         f"{separator}-separated; save it as comma-separated CSV", row=1)])
+            other = csv_problem(path.name, path.read_bytes())
+            if other is not None:
+                raise DataError([other])
         return Table(frame, path, row_offset=2)
     table = _read_layer(path)
     if path.suffix.lower() == ".shp":
@@ -114,18 +113,30 @@ def read_table(path: Path, expected_columns: Sequence[str] = ()) -> Table:
 _OTHER_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "vertical bar"}
 
 
-def _not_utf8(path: Path, exc: UnicodeDecodeError) -> Problem:
-    """The row holding the first byte that is not UTF-8, and whether the file reads as Windows-1256.
+def csv_problem(name: str, raw: bytes) -> Problem | None:
+    """Why ``raw`` is not a UTF-8, comma-separated table, or None.
 
-    Excel on a Persian Windows saves "CSV" in Windows-1256 unless "CSV UTF-8" is chosen.
+    Names the row of the first byte that is not UTF-8, and says when that byte is a
+    Persian letter in Windows-1256 (Excel's plain "CSV" on a Persian Windows saves
+    that unless "CSV UTF-8" is chosen); or the separator of a header with no comma.
     """
-    raw = path.read_bytes()
-    row = raw[: exc.start].count(b"\n") + 1
-    # Windows-1256 gives a character to nearly every byte, so the hint needs the byte to be a Persian/Arabic letter
-    as_1256 = raw[exc.start:exc.start + 1].decode("cp1256", errors="replace")
-    persian = "\u0600" <= as_1256 <= "\u06ff" or as_1256 == "\u200c"
-    hint = "; it reads as Windows-1256 (Excel's plain 'CSV' on a Persian Windows): save it as 'CSV UTF-8'" if persian else ""
-    return Problem(path.name, f"cannot be read as UTF-8 CSV: byte 0x{raw[exc.start]:02x} is not UTF-8{hint}", row=row)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = raw[: exc.start].count(b"\n") + 1
+        # Windows-1256 gives a character to nearly every byte, so the hint needs the byte to be a Persian/Arabic letter
+        as_1256 = raw[exc.start:exc.start + 1].decode("cp1256", errors="replace")
+        persian = ("\u0600" <= as_1256 <= "\u06ff" or as_1256 == "\u200c") and b"\x00" not in raw  # NUL: binary, not text
+        hint = "; it reads as Windows-1256 (Excel's plain 'CSV' on a Persian Windows): save it as 'CSV UTF-8'" if persian else ""
+        return Problem(name, f"cannot be read as UTF-8 CSV: byte 0x{raw[exc.start]:02x} is not UTF-8{hint}", row=row)
+    header = text.split("\n", 1)[0]
+    if "," in header:
+        return None
+    separator = next((label for mark, label in _OTHER_SEPARATORS.items() if mark in header), None)
+    if separator is None:
+        return None
+    return Problem(name, f"the header is one column holding {separator}s: the file looks {separator}-separated; save it "
+                         "as comma-separated CSV", row=1)
 
 
 def _read_layer(path: Path) -> Table:
