@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
@@ -206,6 +207,21 @@ def test_csv_with_another_separator_is_named(tmp_path, separator, name):
     # one column named with a separator-free header is a table, not a mistake
     (tmp_path / "codes.csv").write_text("unit_code\n0101\n", encoding="utf-8")
     assert list(read_table(tmp_path / "codes.csv").frame.columns) == ["unit_code"]
+
+
+def test_two_formats_of_one_file_are_refused_not_picked(contract_folder):
+    folder = contract_folder("gpkg")
+    counties = next(folder.glob("counties.*"))
+    gpd.read_file(counties).to_file(folder / "counties.geojson", driver="GeoJSON")
+    with pytest.raises(DataError, match=r"counties\.geojson and counties\.gpkg are both in|counties\.gpkg and counties\.geojson are both in"):
+        load_dataset(folder)
+    (folder / "counties.geojson").unlink()
+    load_dataset(folder)
+    pd.DataFrame({"licence_id": ["L1"], "unit_code": ["x"]}).to_csv(folder / "offices.csv", index=False)
+    pd.DataFrame({"licence_id": ["L1"], "unit_code": ["x"]}).to_parquet(folder / "offices.parquet")
+    with pytest.raises(DataError, match="offices.csv and offices.parquet are both in .*: keep one") as info:
+        load_dataset(folder)
+    assert info.value.problems[0].file == "offices.csv"
 
 
 def test_fingerprint_is_stable(contract_folder):

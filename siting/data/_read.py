@@ -61,12 +61,20 @@ class Table:
 
 
 def find_file(folder: Path, stem: str) -> Path | None:
-    """The first file named ``stem`` with a supported suffix in ``folder``."""
-    for suffix in TABLE_SUFFIXES:
-        candidate = folder / f"{stem}{suffix}"
-        if candidate.exists():
-            return candidate
-    return None
+    """The file named ``stem`` with a supported suffix in ``folder`` (None if there is none).
+
+    Raises
+    ------
+    DataError
+        If two formats of it are there (``offices.csv`` and ``offices.gpkg``): reading
+        either one silently could plan on the stale copy.
+    """
+    found = [folder / f"{stem}{suffix}" for suffix in TABLE_SUFFIXES if (folder / f"{stem}{suffix}").exists()]
+    if len(found) > 1:
+        names = " and ".join(path.name for path in found)
+        raise DataError([Problem(found[0].name, f"{names} are both in {folder}: keep one (for a register, amayesh.yaml "
+                                                "may name the one to read)")])
+    return found[0] if found else None
 
 
 def read_table(path: Path, expected_columns: Sequence[str] = ()) -> Table:
