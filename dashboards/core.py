@@ -15,6 +15,7 @@ import pandas as pd
 
 from siting.data import Dataset
 from siting.errors import AmayeshError, DataError, InfeasibleError, Problem, ScenarioError
+from siting.notes import GROUP_TITLES_FA
 from siting.pipeline import PlanRun, prepare_dataset, run_plan
 from siting.scenario import Scenario, apply_overrides, load_scenario, scenario_yaml, validate_scenario
 from siting.scoring import ScoreResult, score_units
@@ -189,14 +190,8 @@ def headline(run: PlanRun) -> dict:
         "saturated_fcfs": cf["fcfs"]["licences_in_saturated_units"],
         "status": summary["status"],
         "notes": list(summary["notes"]),
+        "notes_fa": list(summary.get("notes_fa", summary["notes"])),  # runs saved before the Persian notes
     }
-
-
-GROUP_TITLES_FA = {
-    "budget": "بودجه ملی مجوز", "loan_budget": "بودجه وام", "saturation_cap": "سقف اشباع", "viability": "حداقل جمعیت هر دفتر",
-    "province_floor": "کف استانی", "province_ceiling": "سقف استانی", "industrial_parks": "قاعده شهرک صنعتی",
-    "rural_share": "حداقل سهم روستایی", "locked": "قفل کارگروه",
-}
 
 
 def _conflict_fa(conflict: object) -> str:

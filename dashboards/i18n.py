@@ -181,6 +181,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "total": ("Total", "جمع"),
     "difference": ("Difference", "تفاوت"),
     "time": ("Re-plan time", "زمان برنامه‌ریزی"),
+    # the solver's status of a plan (optimizer.solve), as the caption under the cards shows it
+    "status_optimal": ("optimal", "بهینه"),
+    "status_time_limit_feasible": ("time limit reached, best plan found", "مهلت زمانی تمام شد؛ بهترین برنامه یافته‌شده"),
+    "status_time_limit_no_solution": ("time limit reached, no plan", "مهلت زمانی تمام شد؛ برنامه‌ای یافت نشد"),
+    "status_infeasible": ("infeasible", "ناشدنی"),
+    "status_unbounded": ("unbounded", "بی‌کران"),
+    "status_error": ("solver error", "خطای حل‌کننده"),
     "seconds": ("s", "ثانیه"),
     "notes": ("Notes", "یادداشت‌ها"),
     "lock_unit": ("Unit code", "کد واحد"),

@@ -87,28 +87,29 @@ def binding_by_area(formulation: Formulation, licences: np.ndarray) -> pd.DataFr
                          "binding": ["; ".join(sorted(t)) for t in titles]})
 
 
-def unspent_explanation(formulation: Formulation, licences: np.ndarray, budget: int) -> str:
-    """Plain words on why ``budget - sum(licences)`` licences could not be placed.
+def unspent_facts(formulation: Formulation, licences: np.ndarray, budget: int) -> dict:
+    """Why ``budget - sum(licences)`` licences could not be placed, as numbers and names.
 
-    Names the tight groups (other than the budget itself) with how many rows
-    are tight and the room that is left elsewhere.
+    Returns
+    -------
+    dict
+        ``unspent``, ``budget``; ``tight``: for each tight group other than the budget,
+        ``{"group", "rows", "labels"}`` (its first eight row labels); ``areas``, ``capped``
+        (areas with no room left under their cap or catchment), ``open`` (areas with room)
+        and ``room`` (the licences those could still take).
     """
-    unspent = int(round(budget - licences.sum()))
     rows = tight_rows(formulation, licences)
     tight = rows[rows["tight"] & (rows["group"] != "budget")]
-    reasons = []
-    for name, part in tight.groupby("group", sort=False):
-        labels = part["row_label"].tolist()
-        listed = ", ".join(labels[:8]) + (", …" if len(labels) > 8 else "")
-        reasons.append(f"{part['title'].iloc[0]} reached ({len(labels)}: {listed})")
     by_area = binding_by_area(formulation, licences)
     room_left = np.where(np.isfinite(by_area["room"]), by_area["room"] - by_area["licences"], np.inf)
-    capped = (room_left <= TIGHT_TOLERANCE).sum()
     open_areas = np.isfinite(room_left) & (room_left > TIGHT_TOLERANCE)
-    if open_areas.any():
-        reasons.append(f"{capped} of {formulation.areas.size} areas have no room left under their saturation cap "
-                       f"or minimum catchment; the other {int(open_areas.sum())} have room for "
-                       f"{int(room_left[open_areas].sum()):,} more, held back by the limits above")
-    else:
-        reasons.append(f"all {formulation.areas.size} areas are full under their saturation cap or minimum catchment")
-    return f"{unspent:,} of the {budget:,} licences left unspent: " + "; ".join(reasons)
+    return {
+        "unspent": int(round(budget - licences.sum())),
+        "budget": int(budget),
+        "tight": [{"group": str(name), "rows": len(part), "labels": [str(v) for v in part["row_label"].tolist()[:8]]}
+                  for name, part in tight.groupby("group", sort=False)],
+        "areas": int(formulation.areas.size),
+        "capped": int((room_left <= TIGHT_TOLERANCE).sum()),
+        "open": int(open_areas.sum()),
+        "room": int(room_left[open_areas].sum()) if open_areas.any() else 0,
+    }

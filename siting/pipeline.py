@@ -228,6 +228,7 @@ def plan_summary(made: Plan, scored: ScoreResult, placed: object | None, origin:
         "applications": {k: made.headline[k] for k in ("applications", "applications_speculative", "applications_granted", "licences_without_applicant")},
         "reference_date": made.headline["reference_date"],
         "notes": made.headline["notes"],
+        "notes_fa": made.headline["notes_fa"],
         "sites": split_timings(placed.summary)[0] if placed is not None else None,
         **origin,
     }

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from optimizer import AllocationInputs, AllocationResult, AllocationSettings, GapShareFloor, plan_allocation
-from optimizer.binding import area_licences, unspent_explanation
+from optimizer.binding import area_licences, unspent_facts
 from optimizer.formulation import area_table, formulate
 from siting.data.dataset import Dataset
 from siting.errors import ScenarioError
 from siting.indicators import ancestor_codes
+from siting.notes import Note, note_text
 from siting.scenario import PlanSettings, Scenario
 from siting.scoring import ScoreResult
 from siting.viability import MARKET_COLUMNS, unit_markets
@@ -144,26 +145,24 @@ def caps(inputs: AllocationInputs, settings: AllocationSettings) -> pd.DataFrame
     return pd.DataFrame(out, index=inputs.unit_code)
 
 
-def viability_limits(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> tuple[pd.DataFrame | None, str]:
-    """The market-based viable offices per unit and part (``plan.viability_rule: visits``), and the rule in words.
+def viability_limits(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> tuple[pd.DataFrame | None, Note]:
+    """The market-based viable offices per unit and part (``plan.viability_rule: visits``), and the rule as a note.
 
-    Returns ``(None, words)`` under the residents rule: the optimiser then applies the minimum catchments.
+    Returns ``(None, note)`` under the residents rule: the optimiser then applies the minimum catchments.
     """
     plan = scenario.plan
     if plan.viability_rule == "residents":
-        parts = [f"{name} {value:,.0f} residents per office" for name, value in
-                 (("urban", plan.min_catchment_urban), ("rural", plan.min_catchment_rural)) if value]
-        return None, "viability rule: residents (" + (", ".join(parts) or "off") + ")"
+        return None, Note("viability_residents", {"urban": plan.min_catchment_urban or 0, "rural": plan.min_catchment_rural or 0})
 
     d = scenario.site.decay
     markets = unit_markets(dataset, scored.scores, scored.level, d.rule(),
                            list(plan.viability_networks), plan.visits_per_resident, plan.min_visits_urban,
                            plan.min_visits_rural)
-    words = (f"viability rule: visits ({plan.visits_per_resident:g} visit(s) per resident a year, after the "
-             f"{', '.join(plan.viability_networks) or 'no'} offices take their Huff share with {d.kind} decay to "
-             f"{d.cutoff_km:g} km; at least {plan.min_visits_urban:,.0f} visits per urban and {plan.min_visits_rural:,.0f} per "
-             f"rural office; median counter share {np.median(markets['counter_share']):.1%})")
-    return markets, words
+    note = Note("viability_visits", {"visits_per_resident": plan.visits_per_resident, "networks": list(plan.viability_networks),
+                                     "decay": d.kind, "cutoff_km": d.cutoff_km, "min_urban": plan.min_visits_urban,
+                                     "min_rural": plan.min_visits_rural,
+                                     "median_share": float(np.median(markets["counter_share"]))})
+    return markets, note
 
 
 def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan:
@@ -173,20 +172,19 @@ def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan
     if plan.rural_share_min and scored.scores["pop_rural"].sum() == 0:
         # The embedded default has no rural population: a rural share cannot be met there.
         plan = plan.model_copy(update={"rural_share_min": None})
-        notes.append("rural share constraint switched off: the data has no rural population")
+        notes.append(Note("rural_share_off"))
     if dataset.metadata.get("converted_offices"):
         from siting.conversion import licences_no_longer_needed
 
         counts = dataset.metadata["converted_offices"]
         filled = licences_no_longer_needed(dataset, scored.scores, scored.level)
-        notes.append(f"{sum(counts.values()):,} offices of other networks converted to counter offices and counted as existing ("
-                     + ", ".join(f"{network} {n:,}" for network, n in counts.items()) + f"): they fill {filled['urban']:,} urban "
-                     f"and {filled['rural']:,} rural offices of unmet need, licences no longer needed")
-    markets, viability_words = viability_limits(dataset, scenario, scored)
-    notes.append(viability_words)
+        notes.append(Note("converted", {"total": sum(counts.values()), "networks": dict(counts),
+                                        "urban": filled["urban"], "rural": filled["rural"]}))
+    markets, viability_note = viability_limits(dataset, scenario, scored)
+    notes.append(viability_note)
     inputs = allocation_inputs(dataset, scored, plan, markets)
     if scored.scores["score"].min() < 0:
-        notes.append("scores shifted to non-negative need weights for the allocation (negative z-score composites)")
+        notes.append(Note("scores_shifted"))
     settings = allocation_settings(plan, scored.scores)
     result = plan_allocation(inputs, settings, solver=plan.solver, time_limit=plan.time_limit_seconds,
                              mip_gap=plan.mip_gap if plan.mip_gap is not None else 1e-9, threads=1)
@@ -250,15 +248,15 @@ def make_plan(dataset: Dataset, scenario: Scenario, scored: ScoreResult) -> Plan
     licences = int(allocation["new_licences"].sum())
     if plan.budget_licences is not None and licences < plan.budget_licences:
         formulation = formulate(inputs, settings)
-        notes.append(unspent_explanation(formulation, area_licences(formulation, result), plan.budget_licences)
-                     + "; licences beyond these limits would only feed speculation")
+        notes.append(Note("unspent", unspent_facts(formulation, area_licences(formulation, result), plan.budget_licences)))
     plan_speculative = int(screened.loc[screened["decision"] == "granted", "speculative"].sum())
     fcfs = first_come_first_served(screened, licences)
     plan_independent = [f"flag_{name}" for name in SPECULATIVE_REASONS if name != "zero_allocation"]
     fcfs_speculative = int(fcfs[plan_independent].any(axis=1).sum())
     headline = {
         "reference_date": today.isoformat(),
-        "notes": notes,
+        "notes": [note_text(note, "en") for note in notes],
+        "notes_fa": [note_text(note, "fa") for note in notes],
         "plan": outcome_measures(allocation["new_urban"], allocation["new_rural"], allocation, moratorium_codes,
                                  plan_speculative),
         "fcfs": outcome_measures(_per_unit(fcfs, "urban"), _per_unit(fcfs, "rural"), allocation, moratorium_codes,

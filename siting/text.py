@@ -47,6 +47,33 @@ def to_persian_digits(text: str) -> str:
     return text.translate(_TO_PERSIAN_DIGITS)
 
 
+_PERSIAN_SEPARATORS = str.maketrans({",": "٬", ".": "٫"})
+
+
+def number(value: float, decimals: int = 0, persian: bool = False) -> str:
+    """A number with thousands separators, in Persian digits and separators when asked.
+
+    Inside Persian (right-to-left) text a negative number shows its minus sign on the
+    right, as Persian typesetting does (``۲-``).
+    """
+    if value != value:  # NaN
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]
+    if persian:
+        return to_persian_digits(text.translate(_PERSIAN_SEPARATORS))
+    return text
+
+
+def percent(share: float, persian: bool = False, decimals: int = 1) -> str:
+    """A share (0–1) as a percentage: ``۴۵٫۲٪`` or ``45.2%``."""
+    if share is None or share != share:
+        return "–"
+    text = number(100 * float(share), decimals, persian)
+    return text + ("٪" if persian else "%")
+
+
 def has_diacritics(text: str) -> bool:
     """Whether a text carries harakat (a vocalised spelling)."""
     return bool(_DIACRITICS.search(text))

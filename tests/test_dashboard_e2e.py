@@ -265,6 +265,10 @@ def test_planner_session_end_to_end(server, browser, tmp_path):
     persian_cards = _cards(page)
     value = persian_cards["مجوزهای تخصیص‌یافته"]
     assert value == "۲٬۰۰۰" and set(value) - {"٬"} <= PERSIAN_DIGITS
+    # the solver's status and the plan's notes are Persian too, not the CLI's English
+    page.wait_for_selector("[data-testid=stAlert] >> text=قاعده دوام: جمعیت", timeout=TIMEOUT)
+    main_text = page.locator("[data-testid=stMain]").inner_text()
+    assert "بهینه" in main_text and "viability rule" not in main_text and "optimal" not in main_text
     _map_drawn(page)
     page.locator("[data-testid=stMetric]").first.scroll_into_view_if_needed()
     persian = _shot(page, "dashboard-fa.png")

@@ -130,6 +130,11 @@ def test_the_plan_takes_each_countys_viable_limit_from_the_visits_and_says_so(sh
     visits = _run(shared_data, viability_rule="visits")
     assert any(n.startswith("viability rule: residents (urban 5,000") for n in residents.summary["notes"])
     assert any(n.startswith("viability rule: visits (1 visit(s) per resident") and "police10, municipal" in n for n in visits.summary["notes"])
+    # the same notes in Persian, one for one, for the dashboard's Persian pages and Persian readers of summary.json
+    for run in (residents, visits):
+        assert len(run.summary["notes_fa"]) == len(run.summary["notes"])
+    assert any(n.startswith("قاعده دوام: جمعیت (شهری ۵٬۰۰۰ نفر") for n in residents.summary["notes_fa"])
+    assert any(n.startswith("قاعده دوام: مراجعه (۱ مراجعه") and "پلیس+۱۰" in n for n in visits.summary["notes_fa"])
     a = visits.plan.allocation.set_index("unit_code")
     assert {"counter_share", "visits_urban", "visits_rural", "viable_urban", "viable_rural"} <= set(a.columns)
     for part in ("urban", "rural"):

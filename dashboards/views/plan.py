@@ -105,8 +105,8 @@ def cards(result: core.Outcome, lang: str) -> None:
     c3.metric(ui.tr("spec_refused"), num(h["speculative_refused"], lang),
               f"{ui.tr('vs_fcfs')}: {num(h['speculative_refused_fcfs'], lang)}", delta_color="off", delta_arrow="off", border=True)
     c4.metric(ui.tr("saturated"), num(h["saturated"], lang), f"{ui.tr('vs_fcfs')}: {num(h['saturated_fcfs'], lang)}", delta_color="off", delta_arrow="off", border=True)
-    st.caption(f"{ui.tr('time')}: {num(result.seconds, lang, 2)} {ui.tr('seconds')} · {h['status']}")
-    for note in h["notes"]:
+    st.caption(f"{ui.tr('time')}: {num(result.seconds, lang, 2)} {ui.tr('seconds')} · {ui.tr('status_' + h['status'])}")
+    for note in h["notes_fa" if lang == "fa" else "notes"]:
         st.info(note)
     if result.run.dataset.synthetic_registers:
         st.warning(ui.tr("synthetic_registers"))

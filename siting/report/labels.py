@@ -1,7 +1,7 @@
 """Bilingual wording of the maps and tables: numbers, dates, titles, source lines.
 
 Persian numbers use Persian digits, ``٬`` for thousands and ``٫`` for decimals
-when asked; English ones stay Latin.
+when asked; English ones stay Latin (:func:`siting.text.number`, re-exported here).
 """
 
 from __future__ import annotations
@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from siting.dates import jalali_long, to_jalali
-from siting.text import normalize_digits, to_persian_digits
-
-_PERSIAN_SEPARATORS = str.maketrans({",": "٬", ".": "٫"})
+from siting.text import normalize_digits, number, percent, to_persian_digits
 
 TITLE_FA = "برنامه صدور مجوز دفاتر پیشخوان خدمات دولت"
 TITLE_EN = "Licensing plan for government service counter offices"
@@ -22,30 +20,6 @@ DECISION_FA = {"granted": "پذیرفته", "waitlisted": "در نوبت", "refu
 SETTING_FA = {"urban": "شهری", "rural": "روستایی"}
 STATUS_FA = {"active": "فعال", "suspended": "تعلیق", "unopened": "افتتاح‌نشده", "closed": "بسته"}
 TIER_FA = {"deprived": "محروم", "middle": "میانی", "privileged": "برخوردار"}
-
-
-def number(value: float, decimals: int = 0, persian: bool = False) -> str:
-    """A number with thousands separators, in Persian digits and separators when asked.
-
-    Inside Persian (right-to-left) text a negative number shows its minus sign on the
-    right, as Persian typesetting does (``۲-``).
-    """
-    if value != value:  # NaN
-        return "–"
-    text = f"{value:,.{decimals}f}"
-    if text.startswith("-") and float(text.replace(",", "")) == 0:
-        text = text[1:]
-    if persian:
-        return to_persian_digits(text.translate(_PERSIAN_SEPARATORS))
-    return text
-
-
-def percent(share: float, persian: bool = False, decimals: int = 1) -> str:
-    """A share (0–1) as a percentage: ``۴۵٫۲٪`` or ``45.2%``."""
-    if share is None or share != share:
-        return "–"
-    text = number(100 * float(share), decimals, persian)
-    return text + ("٪" if persian else "%")
 
 
 def digits(text: str, persian: bool) -> str:
