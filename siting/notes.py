@@ -39,8 +39,7 @@ class Note:
 
 def note_text(note: Note, lang: str = "en") -> str:
     """The note in English (``en``) or Persian (``fa``, Persian digits)."""
-    english, persian = _WRITERS[note.kind]
-    return (persian if lang == "fa" else english)(note.values)
+    return _WRITERS[note.kind](note.values, lang == "fa")
 
 
 def _n(value: float, fa: bool, decimals: int = 0) -> str:
@@ -64,12 +63,24 @@ def _converted(v: dict, fa: bool) -> str:
 
 
 def _residents(v: dict, fa: bool) -> str:
-    names = {"urban": "شهری", "rural": "روستایی"} if fa else {"urban": "urban", "rural": "rural"}
     if fa:
+        names = {"urban": "شهری", "rural": "روستایی"}
         parts = [f"{names[k]} {_n(v[k], fa)} نفر برای هر دفتر" for k in ("urban", "rural") if v[k]]
         return "قاعده دوام: جمعیت (" + ("، ".join(parts) or "خاموش") + ")"
-    parts = [f"{names[k]} {v[k]:,.0f} residents per office" for k in ("urban", "rural") if v[k]]
+    parts = [f"{k} {v[k]:,.0f} residents per office" for k in ("urban", "rural") if v[k]]
     return "viability rule: residents (" + (", ".join(parts) or "off") + ")"
+
+
+def _rural_share_off(v: dict, fa: bool) -> str:
+    if fa:
+        return "قید حداقل سهم روستایی خاموش شد: داده‌ها جمعیت روستایی ندارند"
+    return "rural share constraint switched off: the data has no rural population"
+
+
+def _scores_shifted(v: dict, fa: bool) -> str:
+    if fa:
+        return "امتیازها برای تخصیص به وزن‌های نیاز نامنفی منتقل شدند (ترکیب‌های z-score منفی)"
+    return "scores shifted to non-negative need weights for the allocation (negative z-score composites)"
 
 
 def _visits(v: dict, fa: bool) -> str:
@@ -110,13 +121,12 @@ def _unspent(v: dict, fa: bool) -> str:
             + "؛ مجوز بیش از این حدها تنها به سوداگری دامن می‌زند")
 
 
+#: Each kind of note and its writer ``(values, persian) -> text``.
 _WRITERS = {
-    "rural_share_off": (lambda v: "rural share constraint switched off: the data has no rural population",
-                        lambda v: "قید حداقل سهم روستایی خاموش شد: داده‌ها جمعیت روستایی ندارند"),
-    "converted": (lambda v: _converted(v, False), lambda v: _converted(v, True)),
-    "viability_residents": (lambda v: _residents(v, False), lambda v: _residents(v, True)),
-    "viability_visits": (lambda v: _visits(v, False), lambda v: _visits(v, True)),
-    "scores_shifted": (lambda v: "scores shifted to non-negative need weights for the allocation (negative z-score composites)",
-                       lambda v: "امتیازها برای تخصیص به وزن‌های نیاز نامنفی منتقل شدند (ترکیب‌های z-score منفی)"),
-    "unspent": (lambda v: _unspent(v, False), lambda v: _unspent(v, True)),
+    "rural_share_off": _rural_share_off,
+    "converted": _converted,
+    "viability_residents": _residents,
+    "viability_visits": _visits,
+    "scores_shifted": _scores_shifted,
+    "unspent": _unspent,
 }
